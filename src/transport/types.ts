@@ -1,0 +1,148 @@
+/**
+ * The transport interface: what the client needs from a byte stream, and
+ * nothing more. Adapters for Deno, Bun and Node implement it in
+ * `./deno.ts`, `./bun.ts` and `./node.ts`; `./memory.ts` gives an in-memory
+ * pair for tests. Users may pass their own (a unix socket, a proxy tunnel,
+ * anything that moves bytes in order).
+ *
+ * @module
+ */
+
+/** Byte array backed by an `ArrayBuffer` (not a `SharedArrayBuffer`). */
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+/** The remote end of a transport, when known. */
+export interface TransportAddress {
+  /** Host name or IP address. */
+  readonly hostname: string;
+  /** Port number, or 0 when not applicable (unix sockets, memory). */
+  readonly port: number;
+}
+
+/**
+ * An open, ordered, reliable byte stream to the server.
+ *
+ * Reading is pull-based: nothing is read from the OS beyond a small buffer
+ * while nobody calls {@linkcode Transport.read}, so a slow consumer makes the
+ * TCP window fill and the server feel backpressure.
+ *
+ * Writing is push-based with a signal: {@linkcode Transport.write} queues
+ * bytes and returns `false` when the queue holds more than the adapter's
+ * high-water mark; {@linkcode Transport.drained} then resolves when the
+ * queue has emptied. Writes never reorder, and the adapter never keeps a
+ * reference to a chunk after it has been handed to the OS... unless it had
+ * to queue it, in which case the caller must not mutate it (the client never does).
+ */
+export interface Transport {
+  /** Whether the bytes travel over TLS. */
+  readonly tls: boolean;
+  /** The peer's address, when known. */
+  readonly remoteAddress: TransportAddress | null;
+  /**
+   * Reads the next chunk of bytes.
+   *
+   * @returns The next chunk (never empty), or `null` at end of stream.
+   * Rejects when the connection fails (reset, TLS error). Only one read may
+   * be pending at a time.
+   */
+  read(): Promise<Bytes | null>;
+  /**
+   * Queues bytes for writing, in order.
+   *
+   * @param chunk The bytes; not mutated by the adapter.
+   * @returns `true` while the queue is below the high-water mark, `false`
+   * when the caller should wait for {@linkcode Transport.drained}.
+   * Writes after {@linkcode Transport.closeWrite} or
+   * {@linkcode Transport.close} are dropped silently (the connection is
+   * ending anyway; the read side reports how).
+   */
+  write(chunk: Uint8Array): boolean;
+  /** Bytes queued by {@linkcode Transport.write} and not yet handed to the OS. */
+  readonly bufferedAmount: number;
+  /**
+   * Resolves when {@linkcode Transport.bufferedAmount} is 0 (at once if it
+   * already is, or when the transport is closed).
+   */
+  drained(): Promise<void>;
+  /**
+   * Half-closes: sends end-of-stream (TCP FIN, TLS close_notify) once the
+   * queued bytes are written; reading goes on. Where the runtime has no
+   * half-close, behaves like {@linkcode Transport.close} after flushing.
+   */
+  closeWrite(): void;
+  /** Closes both directions at once and releases the socket. Idempotent. */
+  close(): void;
+  /** Resolves when the socket is fully closed and released. Never rejects. */
+  readonly closed: Promise<void>;
+}
+
+/** TLS settings for `wss:` connections. Verification is on by default. */
+export interface TlsOptions {
+  /**
+   * Extra trusted certificate authorities, PEM encoded.
+   * @default the runtime's root store
+   */
+  readonly ca?: string | readonly string[];
+  /**
+   * The name to verify the certificate against and send as SNI.
+   * @default the URL's host name
+   */
+  readonly servername?: string;
+  /**
+   * Turns off certificate verification. Dangerous: anyone on the path can
+   * read and change the traffic. Supported on Node and Bun; on Deno it throws
+   * (Deno only allows it process-wide, with `--unsafely-ignore-certificate-errors`).
+   * @default false
+   */
+  readonly dangerouslyDisableCertificateVerification?: boolean;
+}
+
+/** What a connector needs to open a transport. */
+export interface ConnectOptions {
+  /** Host name or IP address (IPv6 without brackets). */
+  readonly hostname: string;
+  /** TCP port. */
+  readonly port: number;
+  /** TLS settings, or `undefined` for plain TCP. */
+  readonly tls?: TlsOptions | undefined;
+  /** Aborts the attempt: the promise rejects with the signal's reason and no socket is left open. */
+  readonly signal?: AbortSignal | undefined;
+  /** Connect to this unix domain socket path instead of host and port. */
+  readonly path?: string | undefined;
+}
+
+/** Opens a transport; rejects with a `TypeError`-family error when the connection fails. */
+export type Connector = (options: ConnectOptions) => Promise<Transport>;
+
+/** Stable codes of {@linkcode TransportError}. */
+export type TransportErrorCode =
+  /** The TCP connection could not be made (refused, unreachable, DNS failure). */
+  | "CONNECT_FAILED"
+  /** The TLS handshake failed (bad certificate, name mismatch, protocol error). */
+  | "TLS_FAILED"
+  /** An established connection failed while reading or writing (reset). */
+  | "CONNECTION_LOST"
+  /** The requested option is not available on this runtime. */
+  | "UNSUPPORTED";
+
+/**
+ * A transport could not be opened, or failed. The runtime's own error is
+ * kept as `cause`.
+ */
+export class TransportError extends Error {
+  /** A stable string naming the failure. */
+  readonly code: TransportErrorCode;
+
+  /**
+   * Creates the error.
+   *
+   * @param code The failure.
+   * @param message "Cannot <action>: <detail>".
+   * @param options `cause`: the runtime's error.
+   */
+  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TransportError";
+    this.code = code;
+  }
+}

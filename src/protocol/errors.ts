@@ -16,50 +16,49 @@
  * @module
  */
 
-import { CLOSE_CODE } from "./close_code.ts";
-
-/** Stable codes of {@linkcode ProtocolError}, with the close code each maps to. */
+/**
+ * Stable codes of {@linkcode ProtocolError}, with the close code each maps to
+ * (numbers, not `CLOSE_CODE` names, because `close_code.ts` imports this file).
+ */
 export const PROTOCOL_ERROR_CODES = {
   /** RSV1, RSV2 or RSV3 set without a negotiated extension owning it (RFC 6455 §5.2). */
-  UNEXPECTED_RSV: CLOSE_CODE.ProtocolError,
+  UNEXPECTED_RSV: 1002, // ProtocolError
   /** Opcode 3-7 or 0xB-0xF (RFC 6455 §5.2). */
-  RESERVED_OPCODE: CLOSE_CODE.ProtocolError,
+  RESERVED_OPCODE: 1002, // ProtocolError
   /** A server frame had the MASK bit set (RFC 6455 §5.1). */
-  MASKED_FRAME: CLOSE_CODE.ProtocolError,
+  MASKED_FRAME: 1002, // ProtocolError
   /** A client frame (seen by a server) had no mask (RFC 6455 §5.1). */
-  UNMASKED_FRAME: CLOSE_CODE.ProtocolError,
+  UNMASKED_FRAME: 1002, // ProtocolError
   /** A control frame with a payload over 125 bytes (RFC 6455 §5.5). */
-  CONTROL_FRAME_TOO_LONG: CLOSE_CODE.ProtocolError,
+  CONTROL_FRAME_TOO_LONG: 1002, // ProtocolError
   /** A control frame with FIN clear (RFC 6455 §5.5). */
-  FRAGMENTED_CONTROL_FRAME: CLOSE_CODE.ProtocolError,
+  FRAGMENTED_CONTROL_FRAME: 1002, // ProtocolError
   /** A 64-bit length with its most significant bit set (RFC 6455 §5.2). */
-  INVALID_PAYLOAD_LENGTH: CLOSE_CODE.ProtocolError,
+  INVALID_PAYLOAD_LENGTH: 1002, // ProtocolError
   /** A length not in its minimal encoding (RFC 6455 §5.2, "the minimal number of bytes"). */
-  NON_MINIMAL_LENGTH: CLOSE_CODE.ProtocolError,
+  NON_MINIMAL_LENGTH: 1002, // ProtocolError
   /** A continuation frame with no message in progress (RFC 6455 §5.4). */
-  UNEXPECTED_CONTINUATION: CLOSE_CODE.ProtocolError,
+  UNEXPECTED_CONTINUATION: 1002, // ProtocolError
   /** A new text/binary frame while a fragmented message is in progress (RFC 6455 §5.4). */
-  EXPECTED_CONTINUATION: CLOSE_CODE.ProtocolError,
+  EXPECTED_CONTINUATION: 1002, // ProtocolError
   /** A close frame with a 1-byte payload (RFC 6455 §5.5.1). */
-  INVALID_CLOSE_PAYLOAD: CLOSE_CODE.ProtocolError,
+  INVALID_CLOSE_PAYLOAD: 1002, // ProtocolError
   /** A close code that may not be received (RFC 6455 §7.4). */
-  INVALID_CLOSE_CODE: CLOSE_CODE.ProtocolError,
-  /** Data after the peer's close frame (RFC 6455 §5.5.1). */
-  DATA_AFTER_CLOSE: CLOSE_CODE.ProtocolError,
+  INVALID_CLOSE_CODE: 1002, // ProtocolError
   /** Text payload or close reason is not valid UTF-8 (RFC 6455 §8.1). */
-  INVALID_UTF8: CLOSE_CODE.InvalidFramePayloadData,
+  INVALID_UTF8: 1007, // InvalidFramePayloadData
   /** A frame over `maxFrameSize` (RFC 6455 §10.4). */
-  FRAME_TOO_BIG: CLOSE_CODE.MessageTooBig,
+  FRAME_TOO_BIG: 1009, // MessageTooBig
   /** A message over `maxMessageSize` (RFC 6455 §10.4). */
-  MESSAGE_TOO_BIG: CLOSE_CODE.MessageTooBig,
+  MESSAGE_TOO_BIG: 1009, // MessageTooBig
   /** A message in more fragments than `maxFragments` (RFC 6455 §10.4). */
-  TOO_MANY_FRAGMENTS: CLOSE_CODE.MessageTooBig,
+  TOO_MANY_FRAGMENTS: 1009, // MessageTooBig
   /** An extension failed to decode a message, e.g. bad deflate data (RFC 7692 §8). */
-  EXTENSION_ERROR: CLOSE_CODE.ProtocolError,
+  EXTENSION_ERROR: 1002, // ProtocolError
   /** The connection ended without a closing handshake (RFC 6455 §7.1.5). */
-  UNEXPECTED_EOF: CLOSE_CODE.AbnormalClosure,
+  UNEXPECTED_EOF: 1006, // AbnormalClosure
   /** A legacy (hybi-00/hixie-75) frame that the framing does not allow. */
-  INVALID_LEGACY_FRAME: CLOSE_CODE.ProtocolError,
+  INVALID_LEGACY_FRAME: 1002, // ProtocolError
 } as const;
 
 /** A stable code of {@linkcode ProtocolError}. */

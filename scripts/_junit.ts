@@ -1,0 +1,246 @@
+/**
+ * Reads the JUnit XML reports of `deno test`, `bun test` and `node --test`,
+ * and counts **leaf** tests the same way for all three.
+ *
+ * A leaf is a test with no child test: an `it()` or `test()` without
+ * subtests. A `describe()` is never counted, though each runtime reports it
+ * differently:
+ *
+ * - Node writes a `<testsuite>` for every test with children and a
+ *   `<testcase>` for every leaf; a test file that crashes becomes one failed
+ *   `<testcase>` named after the file.
+ * - Bun writes nested `<testsuite>`s for `describe()` and a `<testcase>` for
+ *   every leaf. It leaves out errors thrown outside a test (in a `describe()`
+ *   body or at a module's top level); its console summary counts them as
+ *   `N errors`, which {@linkcode countBunReport} adds as failures.
+ * - Deno maps `describe()` to a test and `it()` to a step, and writes a flat
+ *   `<testcase>` for each, named with its ancestors: `group > nested > leaf`.
+ *   A test case is a leaf when no other case is named `<its name> > …`. A
+ *   parent that failed only because a step failed ("1 test step failed") is
+ *   not counted again; a parent that failed for its own reason (a hook, an
+ *   error in its body after the steps ran) counts as one failure.
+ *
+ * Skipped and todo tests count as skipped.
+ *
+ * @module
+ */
+
+/** An element of a parsed XML document. */
+export interface XmlElement {
+  /** The tag name; `#document` for the root returned by {@linkcode parseXml}. */
+  readonly name: string;
+  /** Attribute values, with entities decoded. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Child elements, in document order. */
+  readonly children: XmlElement[];
+}
+
+/** The counts of one runtime's run. */
+export interface TestCount {
+  /** Leaf tests that passed. */
+  passed: number;
+  /** Leaf tests that failed, plus failures outside any test. */
+  failed: number;
+  /** Leaf tests skipped or marked todo. */
+  skipped: number;
+  /** A readable name for each failure, for the closing summary. */
+  failures: string[];
+}
+
+/** Returns a count of zero. */
+export function emptyCount(): TestCount {
+  return { passed: 0, failed: 0, skipped: 0, failures: [] };
+}
+
+/** Adds `other` into `into`. */
+export function addCount(into: TestCount, other: TestCount): void {
+  into.passed += other.passed;
+  into.failed += other.failed;
+  into.skipped += other.skipped;
+  into.failures.push(...other.failures);
+}
+
+const ENTITIES: Readonly<Record<string, string>> = {
+  lt: "<",
+  gt: ">",
+  amp: "&",
+  quot: '"',
+  apos: "'",
+};
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (whole, body: string) => {
+    if (body.startsWith("#x")) return String.fromCodePoint(parseInt(body.slice(2), 16));
+    if (body.startsWith("#")) return String.fromCodePoint(parseInt(body.slice(1), 10));
+    return ENTITIES[body] ?? whole;
+  });
+}
+
+function parseAttributes(source: string): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const match of source.matchAll(/([^\s=/]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    const name = match[1];
+    if (name !== undefined) attributes[name] = decodeEntities(match[2] ?? match[3] ?? "");
+  }
+  return attributes;
+}
+
+/**
+ * Parses the small XML subset JUnit reports use: elements, attributes,
+ * text, comments, CDATA and the XML declaration. Text is dropped.
+ *
+ * @param source The document.
+ * @returns A `#document` element holding the top-level elements.
+ * @throws {SyntaxError} When tags are not balanced.
+ */
+export function parseXml(source: string): XmlElement {
+  const root: XmlElement = { name: "#document", attributes: {}, children: [] };
+  const stack: XmlElement[] = [root];
+  const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][\s\S]*?>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
+  for (const match of source.matchAll(tag)) {
+    const [, closing, opening, attributes = "", selfClosing] = match;
+    const parent = stack[stack.length - 1]!;
+    if (closing !== undefined) {
+      if (parent.name !== closing || stack.length === 1) {
+        throw new SyntaxError(`Cannot parse XML: unexpected </${closing}> inside <${parent.name}>`);
+      }
+      stack.pop();
+    } else if (opening !== undefined) {
+      const element: XmlElement = {
+        name: opening,
+        attributes: parseAttributes(attributes),
+        children: [],
+      };
+      parent.children.push(element);
+      if (selfClosing !== "/") stack.push(element);
+    }
+  }
+  if (stack.length !== 1) {
+    throw new SyntaxError(`Cannot parse XML: <${stack[stack.length - 1]!.name}> is not closed`);
+  }
+  return root;
+}
+
+function childNamed(element: XmlElement, ...names: string[]): XmlElement | undefined {
+  return element.children.find((child) => names.includes(child.name));
+}
+
+function failureMessage(testcase: XmlElement): string | undefined {
+  const failure = childNamed(testcase, "failure", "error");
+  if (failure === undefined) return undefined;
+  return failure.attributes["message"] ?? failure.attributes["type"] ?? "failed";
+}
+
+function firstLine(text: string): string {
+  const line = text.trim().split("\n", 1)[0] ?? "";
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/**
+ * Counts the `<testcase>` elements under `element`, each as one leaf. Used
+ * for Node's and Bun's reports, where test cases are exactly the leaves.
+ */
+function countTestcases(element: XmlElement, path: string[], count: TestCount): void {
+  for (const child of element.children) {
+    if (child.name === "testsuite") {
+      const name = child.attributes["name"] ?? "";
+      countTestcases(child, name === "" ? path : [...path, name], count);
+    } else if (child.name === "testcase") {
+      const message = failureMessage(child);
+      if (message !== undefined) {
+        count.failed++;
+        const name = [...path, child.attributes["name"] ?? "?"].join(" > ");
+        count.failures.push(`${name}: ${firstLine(message)}`);
+      } else if (childNamed(child, "skipped") !== undefined) {
+        count.skipped++;
+      } else {
+        count.passed++;
+      }
+    } else {
+      countTestcases(child, path, count);
+    }
+  }
+}
+
+/**
+ * Counts a `node --test --test-reporter=junit` report.
+ *
+ * @param report The parsed report.
+ * @returns The leaf counts.
+ */
+export function countNodeReport(report: XmlElement): TestCount {
+  const count = emptyCount();
+  countTestcases(report, [], count);
+  return count;
+}
+
+/**
+ * Counts a `bun test --reporter=junit` report, plus the errors outside any
+ * test that only the console summary mentions (`N errors`).
+ *
+ * @param report The parsed report.
+ * @param consoleOutput What `bun test` printed, stdout and stderr together.
+ * @returns The leaf counts.
+ */
+export function countBunReport(report: XmlElement, consoleOutput: string): TestCount {
+  const count = emptyCount();
+  // Bun's file-level <testsuite> is named after the file: keep it in the path.
+  countTestcases(report, [], count);
+  const errors = /^\s*(\d+) errors?\s*$/m.exec(consoleOutput);
+  const errorCount = errors === null ? 0 : Number(errors[1]);
+  if (errorCount > 0) {
+    count.failed += errorCount;
+    count.failures.push(
+      `${errorCount} error(s) outside any test (a describe() body or a module's top level): see bun's output above`,
+    );
+  }
+  return count;
+}
+
+function collectTestcases(element: XmlElement, into: XmlElement[]): void {
+  for (const child of element.children) {
+    if (child.name === "testcase") into.push(child);
+    else collectTestcases(child, into);
+  }
+}
+
+const STEP_FAILURE = /^\d+ test steps? failed/;
+
+/**
+ * Counts a `deno test --junit-path` report (see the module doc for how
+ * leaves are found among Deno's flat test cases).
+ *
+ * @param report The parsed report.
+ * @returns The leaf counts.
+ */
+export function countDenoReport(report: XmlElement): TestCount {
+  const count = emptyCount();
+  const testcases: XmlElement[] = [];
+  collectTestcases(report, testcases);
+  const names = testcases.map((testcase) => testcase.attributes["name"] ?? "");
+  const parents = new Set<string>();
+  for (const name of names) {
+    const parts = name.split(" > ");
+    for (let i = 1; i < parts.length; i++) parents.add(parts.slice(0, i).join(" > "));
+  }
+  testcases.forEach((testcase, index) => {
+    const name = names[index]!;
+    const file = testcase.attributes["classname"] ?? "";
+    const label = file.startsWith("./") ? `${file.slice(2)} > ${name}` : name;
+    const message = failureMessage(testcase);
+    if (parents.has(name)) {
+      if (message !== undefined && !STEP_FAILURE.test(message)) {
+        count.failed++;
+        count.failures.push(`${label}: ${firstLine(message)}`);
+      }
+    } else if (message !== undefined) {
+      count.failed++;
+      count.failures.push(`${label}: ${firstLine(message)}`);
+    } else if (childNamed(testcase, "skipped") !== undefined) {
+      count.skipped++;
+    } else {
+      count.passed++;
+    }
+  });
+  return count;
+}

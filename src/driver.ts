@@ -1,0 +1,211 @@
+/**
+ * The driver: moves bytes between a {@linkcode Transport} and a sans-I/O
+ * {@linkcode Connection}, following the one loop written down in the
+ * `@module` doc of `./protocol/mod.ts`:
+ *
+ * 1. read a chunk from the transport (only when someone wants events);
+ * 2. `receiveData(chunk)`, or `receiveEof()` at end of stream;
+ * 3. write everything from `dataToSend()`; an empty chunk means half-close;
+ * 4. if `closeExpected()`, start the close timer: when it fires, close the
+ *    transport and call `receiveEof()`;
+ * 5. hand the events to the API layer.
+ *
+ * Writes requested by the application (`send`) are coalesced: every send
+ * in the same microtask goes to the transport as one write.
+ *
+ * @module
+ */
+
+import type { Connection } from "./protocol/connection.ts";
+import type { ConnectionEvent } from "./protocol/events.ts";
+import type { Bytes, Transport } from "./transport/types.ts";
+
+/** Options of {@linkcode Driver}. */
+export interface DriverOptions {
+  /** Milliseconds to wait for the peer to end the transport after the closing handshake. */
+  readonly closeTimeout: number;
+  /** Receives each event, in order. */
+  readonly onEvent: (event: ConnectionEvent) => void;
+}
+
+/**
+ * Runs one connection over one transport.
+ */
+export class Driver {
+  /** The protocol state machine. */
+  readonly connection: Connection;
+  /** The byte stream. */
+  readonly transport: Transport;
+  #options: DriverOptions;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushScheduled = false;
+  #ended = false;
+  #reading: Promise<boolean> | null = null;
+  #transportError: unknown = null;
+
+  /**
+   * Creates the driver; nothing happens until {@linkcode Driver.flush} or
+   * {@linkcode Driver.pump} is called.
+   *
+   * @param connection The connection.
+   * @param transport The transport it runs on.
+   * @param options Timeouts and the event sink.
+   */
+  constructor(connection: Connection, transport: Transport, options: DriverOptions) {
+    this.connection = connection;
+    this.transport = transport;
+    this.#options = options;
+  }
+
+  /** Whether the connection is over and the transport released. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The error the transport failed with while reading, if it did. */
+  get transportError(): unknown {
+    return this.#transportError;
+  }
+
+  /**
+   * Reads one chunk and processes it (steps 1-5). Only one read runs at a
+   * time; concurrent calls share it.
+   *
+   * @returns `false` once the connection has ended.
+   */
+  pump(): Promise<boolean> {
+    if (this.#ended) return Promise.resolve(false);
+    this.#reading ??= this.#pumpOnce().finally(() => {
+      this.#reading = null;
+    });
+    return this.#reading;
+  }
+
+  /**
+   * Pumps until the connection ends.
+   *
+   * @returns When the close event was dispatched.
+   */
+  async run(): Promise<void> {
+    while (await this.pump());
+  }
+
+  async #pumpOnce(): Promise<boolean> {
+    let chunk: Bytes | null;
+    try {
+      chunk = await this.transport.read();
+    } catch (error) {
+      this.#transportError = error;
+      chunk = null;
+    }
+    if (this.#ended) return false;
+    if (chunk === null) {
+      this.connection.receiveEof();
+    } else {
+      this.connection.receiveData(chunk);
+    }
+    this.#afterInput();
+    return !this.#ended;
+  }
+
+  /** Steps 3-5 after the connection was fed or asked to do something. */
+  #afterInput(): void {
+    this.flush();
+    const connection = this.connection;
+    if (connection.closeExpected() && this.#closeTimer === undefined && !this.#ended) {
+      this.#closeTimer = setTimeout(() => this.#closeTimedOut(), this.#options.closeTimeout);
+    }
+    const events = connection.eventsReceived();
+    for (const event of events) {
+      if (event.type === "close") this.#release();
+      this.#options.onEvent(event);
+    }
+  }
+
+  /**
+   * Runs `action` on the connection (a send), then writes its output
+   * within the same microtask as other sends.
+   *
+   * @param action What to do, e.g. `(c) => c.sendText("hi")`; may throw.
+   */
+  send(action: (connection: Connection) => void): void {
+    action(this.connection);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        this.#afterInput();
+      });
+    }
+  }
+
+  /** Runs `action` on the connection and processes its output and events now. */
+  act(action: (connection: Connection) => void): void {
+    action(this.connection);
+    this.#afterInput();
+  }
+
+  /** Step 3: writes what the connection produced, coalescing small chunks. */
+  flush(): void {
+    const chunks = this.connection.dataToSend();
+    if (chunks.length === 0) return;
+    let pending: Bytes[] = [];
+    let pendingBytes = 0;
+    const writePending = () => {
+      if (pending.length === 0) return;
+      this.transport.write(pending.length === 1 ? pending[0]! : join(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (const chunk of chunks) {
+      if (chunk.length === 0) {
+        writePending();
+        this.transport.closeWrite();
+      } else if (chunk.length >= 16384) {
+        writePending();
+        this.transport.write(chunk);
+      } else {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+      }
+    }
+    writePending();
+  }
+
+  #closeTimedOut(): void {
+    this.#closeTimer = undefined;
+    if (this.#ended) return;
+    // §7.1.1: the client "MAY close the TCP connection" when the server does not.
+    this.transport.close();
+    this.connection.receiveEof();
+    this.#afterInput();
+  }
+
+  /**
+   * Ends everything now: closes the transport and reports the close event
+   * (code 1006) if it was not reported yet. For aborts and local failures.
+   */
+  abort(): void {
+    if (this.#ended) return;
+    this.transport.close();
+    this.connection.receiveEof();
+    this.#afterInput();
+  }
+
+  #release(): void {
+    this.#ended = true;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    this.transport.close();
+  }
+}
+
+function join(chunks: readonly Bytes[], length: number): Bytes {
+  const result = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    result.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return result;
+}

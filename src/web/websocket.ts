@@ -1,0 +1,365 @@
+/**
+ * A drop-in WHATWG `WebSocket` over wsport's own protocol code:
+ * https://websockets.spec.whatwg.org/#the-websocket-interface
+ *
+ * @module
+ */
+
+import { type ClientOptions, type ClientRun, startClient } from "../client.ts";
+import type { Driver } from "../driver.ts";
+import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
+import type { ConnectionEvent } from "../protocol/events.ts";
+import type { HandshakeResult } from "../protocol/handshake.ts";
+import { encodeUtf8 } from "../protocol/utf8.ts";
+import { CloseEvent, type CloseEventLike, ErrorEvent } from "./events.ts";
+
+/** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
+export interface WebSocketInit extends ClientOptions {
+  /** Subprotocols to offer, as the constructor's second argument. */
+  readonly protocols?: string | readonly string[];
+}
+
+/** The value of {@linkcode WebSocket.binaryType}. */
+export type BinaryType = "blob" | "arraybuffer";
+
+type Handler = ((this: WebSocket, event: Event) => unknown) | null;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+function syntaxError(error: unknown): unknown {
+  return error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
+}
+
+function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
+}
+
+/**
+ * The WHATWG `WebSocket`, running on wsport's transports and protocol core
+ * on Deno, Bun and Node alike.
+ *
+ * @example Echo through an in-memory server
+ * ```ts
+ * import { WebSocket } from "../../mod.ts";
+ * import { createEchoServer } from "../testing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const server = createEchoServer();
+ * const socket = new WebSocket("ws://echo.test/", { transport: server.connector });
+ * const reply = new Promise((resolve) => socket.onmessage = (event) => resolve(event.data));
+ * socket.onopen = () => socket.send("hello");
+ * assert.equal(await reply, "hello");
+ * socket.close();
+ * await new Promise((resolve) => socket.onclose = resolve);
+ * ```
+ */
+export class WebSocket extends EventTarget {
+  /** readyState: the connection is not yet open. */
+  static readonly CONNECTING = CONNECTING;
+  /** readyState: the connection is open and ready to communicate. */
+  static readonly OPEN = OPEN;
+  /** readyState: the connection is going through the closing handshake. */
+  static readonly CLOSING = CLOSING;
+  /** readyState: the connection is closed or could not be opened. */
+  static readonly CLOSED = CLOSED;
+  /** readyState: the connection is not yet open. */
+  readonly CONNECTING = CONNECTING;
+  /** readyState: the connection is open and ready to communicate. */
+  readonly OPEN = OPEN;
+  /** readyState: the connection is going through the closing handshake. */
+  readonly CLOSING = CLOSING;
+  /** readyState: the connection is closed or could not be opened. */
+  readonly CLOSED = CLOSED;
+
+  #url: string;
+  #origin: string;
+  #readyState: number = CONNECTING;
+  #protocol = "";
+  #extensions = "";
+  #binaryType: BinaryType = "blob";
+  #run: ClientRun;
+  #driver: Driver | null = null;
+  #failure: unknown = null;
+  #discardedBytes = 0;
+  #blobQueue: Promise<void> | null = null;
+  #queuedBytes = 0;
+  #handlers: Record<"open" | "message" | "error" | "close", Handler> = {
+    open: null,
+    message: null,
+    error: null,
+    close: null,
+  };
+
+  /**
+   * Opens a connection: https://websockets.spec.whatwg.org/#dom-websocket-websocket
+   *
+   * @param url A `ws:`, `wss:`, `http:` or `https:` URL.
+   * @param protocols A subprotocol, a list of them, or a {@linkcode WebSocketInit}.
+   * @param init Options beyond the browser's, when `protocols` is a list.
+   * @throws {DOMException} `SyntaxError` for a bad URL or subprotocol list.
+   * @throws {TypeError} For bad or forbidden headers.
+   * @throws {RangeError} For bad limits or timeouts.
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit, init: WebSocketInit = {}) {
+    super();
+    if (arguments.length === 0) throw new TypeError("Cannot create WebSocket: 1 argument required, but only 0 present");
+    // undici's WebSocketInit: the second argument may be the options object.
+    if (protocols !== undefined && typeof protocols === "object" && !Array.isArray(protocols) && !(Symbol.iterator in protocols)) {
+      init = protocols as WebSocketInit;
+      protocols = init.protocols;
+    }
+    // Step 3: a single string is a list of one.
+    const list = protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...(protocols as Iterable<string>)].map(String);
+    // Steps 1-2, 4 (URL record, scheme, fragment) and 5-6 (subprotocol
+    // tokens, duplicates) are checked by the protocol core; its SyntaxErrors
+    // become the DOMException the spec names.
+    try {
+      this.#run = startClient(String(url), list, init, (event) => this.#onEvent(event), (reason) => {
+        this.#failure = reason;
+      });
+    } catch (error) {
+      throw syntaxError(error);
+    }
+    // Step 7: set url to the URL record (serialized with ws:/wss:).
+    this.#url = this.#run.connection.url.href;
+    this.#origin = new URL(this.#url.replace(/^ws/, "http")).origin;
+    this.#run.driver.then((driver) => {
+      this.#driver = driver;
+      return driver.run();
+    }, () => {});
+  }
+
+  /** The URL, serialized: https://websockets.spec.whatwg.org/#dom-websocket-url */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** The state: https://websockets.spec.whatwg.org/#dom-websocket-readystate */
+  get readyState(): number {
+    return this.#readyState;
+  }
+
+  /** The subprotocol the server chose, "" if none: https://websockets.spec.whatwg.org/#dom-websocket-protocol */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The extensions the server accepted, "" if none: https://websockets.spec.whatwg.org/#dom-websocket-extensions */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** The handshake response (status, headers, subprotocol, extensions) once open, else `null`. */
+  get handshake(): HandshakeResult | null {
+    return this.#run.connection.handshake;
+  }
+
+  /**
+   * How binary messages are exposed: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
+   * Setting any other value than "blob" or "arraybuffer" is ignored (WebIDL enum).
+   */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+  }
+
+  /**
+   * Bytes queued by `send()` and not yet handed to the network:
+   * https://websockets.spec.whatwg.org/#dom-websocket-bufferedamount
+   * (framing overhead of queued frames is included).
+   */
+  get bufferedAmount(): number {
+    return this.#queuedBytes + this.#discardedBytes + (this.#driver?.transport.bufferedAmount ?? 0);
+  }
+
+  /**
+   * Sends a message: https://websockets.spec.whatwg.org/#dom-websocket-send
+   *
+   * @param data Text, or bytes as an `ArrayBuffer`, a view or a `Blob`.
+   * @throws {DOMException} `InvalidStateError` while connecting.
+   */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (arguments.length === 0) throw new TypeError("Cannot send: 1 argument required, but only 0 present");
+    // Step 1: "If this's ready state is CONNECTING, then throw an InvalidStateError".
+    if (this.#readyState === CONNECTING) {
+      throw new DOMException("Cannot send: the connection is still connecting", "InvalidStateError");
+    }
+    if (typeof Blob !== "undefined" && data instanceof Blob) {
+      this.#sendBlob(data);
+      return;
+    }
+    const isText = typeof data === "string" || !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
+      (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer));
+    const bytes = isText ? encodeUtf8(String(data)) : toBytes(data as ArrayBuffer);
+    if (this.#blobQueue !== null) {
+      // Keep message order behind a Blob that is still being read.
+      const copy = bytes.slice();
+      this.#queuedBytes += copy.length;
+      this.#blobQueue = this.#blobQueue.then(() => {
+        this.#queuedBytes -= copy.length;
+        this.#transmit(copy, isText);
+      });
+      return;
+    }
+    this.#transmit(bytes, isText);
+  }
+
+  #sendBlob(blob: Blob): void {
+    this.#queuedBytes += blob.size;
+    const previous = this.#blobQueue ?? Promise.resolve();
+    const next: Promise<void> = previous.then(() => blob.arrayBuffer()).then((buffer) => {
+      this.#queuedBytes -= blob.size;
+      this.#transmit(new Uint8Array(buffer), false);
+    }, () => {
+      this.#queuedBytes -= blob.size;
+    }).finally(() => {
+      if (this.#blobQueue === next) this.#blobQueue = null;
+    });
+    this.#blobQueue = next;
+  }
+
+  /** Steps 2-4 of send(): frame the data if open, else count it as buffered and drop it. */
+  #transmit(bytes: Uint8Array, isText: boolean): void {
+    const driver = this.#driver;
+    if (this.#readyState !== OPEN || driver === null || driver.connection.state !== "open") {
+      // "increase the bufferedAmount attribute by the length of data" — it is never sent.
+      this.#discardedBytes += bytes.length;
+      return;
+    }
+    driver.send((connection) => isText ? connection.sendText(bytes) : connection.sendBinary(bytes));
+  }
+
+  /**
+   * Closes the connection: https://websockets.spec.whatwg.org/#dom-websocket-close
+   *
+   * @param code 1000 or 3000-4999.
+   * @param reason At most 123 UTF-8 bytes.
+   * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
+   */
+  close(code?: number, reason?: string): void {
+    // Step 1: "If code is present, but is neither an integer equal to 1000
+    // nor an integer in the range 3000 to 4999, inclusive, throw an InvalidAccessError".
+    if (code !== undefined) {
+      code = Number(code);
+      code = Number.isFinite(code) ? Math.trunc(code) & 0xffff : 0; // WebIDL [Clamp]-less unsigned short
+      if (!isApplicationCloseCode(code)) {
+        throw new DOMException(`Cannot close: the code must be 1000 or in 3000-4999, got ${code}`, "InvalidAccessError");
+      }
+    }
+    // Step 2: "If reasonBytes is longer than 123 bytes, then throw a SyntaxError".
+    const text = reason === undefined ? "" : String(reason);
+    if (encodeUtf8(text).length > MAX_CLOSE_REASON_BYTES) {
+      throw new DOMException(`Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`, "SyntaxError");
+    }
+    // Step 3: "If this's ready state is CLOSING or CLOSED, do nothing".
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      // "Fail the WebSocket connection and set this's ready state to CLOSING."
+      this.#readyState = CLOSING;
+      this.#run.abort(new DOMException("Cannot open connection: closed before it opened", "AbortError"));
+      return;
+    }
+    // "Start the WebSocket closing handshake ... set this's ready state to CLOSING."
+    this.#readyState = CLOSING;
+    this.#driver!.act((connection) => {
+      if (connection.state === "open") connection.sendClose(code ?? (text === "" ? undefined : 1000), text);
+    });
+  }
+
+  #onEvent(event: ConnectionEvent): void {
+    switch (event.type) {
+      case "open":
+        // https://websockets.spec.whatwg.org/#feedback-from-the-protocol "When the WebSocket connection is established"
+        this.#readyState = OPEN;
+        this.#protocol = event.handshake.protocol;
+        this.#extensions = event.handshake.extensionsHeader;
+        this.dispatchEvent(new Event("open"));
+        return;
+      case "message":
+        // "When a WebSocket message has been received": "If ready state is not OPEN, then return."
+        if (this.#readyState !== OPEN) return;
+        this.dispatchEvent(new MessageEvent("message", { data: this.#messageData(event.data), origin: this.#origin }));
+        return;
+      case "closing":
+        // "When the WebSocket closing handshake is started, ... set ready state to CLOSING".
+        this.#readyState = CLOSING;
+        return;
+      case "close": {
+        // "When the WebSocket connection is closed": CLOSED, then error if failed, then close.
+        this.#readyState = CLOSED;
+        const error = event.error ?? this.#failure ?? this.#driver?.transportError ?? null;
+        if (!event.wasClean && error !== null) {
+          const message = error instanceof Error ? error.message : String(error);
+          this.dispatchEvent(new ErrorEvent("error", { message, error }));
+        }
+        this.dispatchEvent(new CloseEvent("close", { wasClean: event.wasClean, code: event.code, reason: event.reason }));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #messageData(data: string | Uint8Array): unknown {
+    if (typeof data === "string") return data;
+    if (this.#binaryType === "blob") return new Blob([data as Uint8Array<ArrayBuffer>]);
+    const { buffer, byteOffset, byteLength } = data;
+    return byteOffset === 0 && byteLength === buffer.byteLength ? buffer : buffer.slice(byteOffset, byteOffset + byteLength);
+  }
+
+  /**
+   * Event handler attributes (HTML §8.1.8.1): one listener per type, added
+   * when a handler is first set, so its position among listeners is kept
+   * when the handler is replaced; removed when set to a non-function.
+   */
+  #setHandler(type: "open" | "message" | "error" | "close", handler: Handler): void {
+    const had = this.#handlers[type] !== null;
+    this.#handlers[type] = typeof handler === "function" ? handler : null;
+    if (!had && this.#handlers[type] !== null) this.addEventListener(type, this.#handlerListeners[type]);
+    if (had && this.#handlers[type] === null) this.removeEventListener(type, this.#handlerListeners[type]);
+  }
+
+  #handlerListeners = {
+    open: (event: Event) => this.#handlers.open?.call(this, event),
+    message: (event: Event) => this.#handlers.message?.call(this, event),
+    error: (event: Event) => this.#handlers.error?.call(this, event),
+    close: (event: Event) => this.#handlers.close?.call(this, event),
+  };
+
+  /** Event handler for `open`. */
+  get onopen(): Handler {
+    return this.#handlers.open;
+  }
+  set onopen(handler: Handler) {
+    this.#setHandler("open", handler);
+  }
+  /** Event handler for `message`. */
+  get onmessage(): ((this: WebSocket, event: MessageEvent) => unknown) | null {
+    return this.#handlers.message;
+  }
+  set onmessage(handler: ((this: WebSocket, event: MessageEvent) => unknown) | null) {
+    this.#setHandler("message", handler as Handler);
+  }
+  /** Event handler for `error`. */
+  get onerror(): Handler {
+    return this.#handlers.error;
+  }
+  set onerror(handler: Handler) {
+    this.#setHandler("error", handler);
+  }
+  /** Event handler for `close`. */
+  get onclose(): ((this: WebSocket, event: CloseEventLike) => unknown) | null {
+    return this.#handlers.close;
+  }
+  set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
+    this.#setHandler("close", handler as Handler);
+  }
+}

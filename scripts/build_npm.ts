@@ -204,6 +204,20 @@ function packageJson(entries: readonly Entry[], version: string): Record<string,
 }
 
 /**
+ * Rewrites `./x.ts` to `./x.js` in the emitted `.d.ts` files:
+ * `rewriteRelativeImportExtensions` changes only the JavaScript, and
+ * TypeScript before 5.0 rejects `.ts` in declaration imports.
+ */
+function rewriteDeclarationImports(): void {
+  const relativeTs = /((?:from|import)\s*\(?\s*)(["'])(\.{1,2}\/[^"'\n]*?)\.ts\2/g;
+  for (const file of listFiles(NPM_DIR, (path) => path.endsWith(".d.ts"))) {
+    const text = Deno.readTextFileSync(`${ROOT}/${file}`);
+    const rewritten = text.replace(relativeTs, "$1$2$3.js$2");
+    if (rewritten !== text) Deno.writeTextFileSync(`${ROOT}/${file}`, rewritten);
+  }
+}
+
+/**
  * Compiles the package into `npm/` (ESM, CommonJS, declarations) and writes
  * its `package.json`.
  *
@@ -247,6 +261,7 @@ export async function buildPackage(): Promise<StepResult & { entries: Entry[] }>
   if ((esm.code !== 0 || cjs.code !== 0) && esmErrors.length + cjsOnly.length === 0) {
     problems.push(`tsc exited with code ${esm.code} (ESM) and ${cjs.code} (CommonJS)`);
   }
+  rewriteDeclarationImports();
   writeJson(`${NPM_DIR}/cjs/package.json`, { type: "commonjs" });
   const version = readJson<DenoConfig>("deno.json").version ?? "0.0.0";
   writeJson(`${NPM_DIR}/package.json`, packageJson(entries, version));
@@ -334,7 +349,7 @@ export async function checkPackage(entries: readonly Entry[]): Promise<StepResul
       module: "Node16",
       target: "ES2022",
       lib: ["ES2023", "DOM"],
-      types: [],
+      types: ["node"],
       strict: true,
       noEmit: true,
       skipLibCheck: false,

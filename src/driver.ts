@@ -1,6 +1,6 @@
 /**
  * The driver: moves bytes between a {@linkcode Transport} and a sans-I/O
- * {@linkcode Connection}, following the one loop written down in the
+ * {@linkcode ProtocolConnection}, following the one loop written down in the
  * `@module` doc of `./protocol/mod.ts`:
  *
  * 1. read a chunk from the transport (only when someone wants events);
@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Connection } from "./protocol/connection.ts";
+import type { ProtocolConnection } from "./protocol/connection.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
 import type { Bytes, Transport } from "./transport/types.ts";
 
@@ -33,7 +33,7 @@ export interface DriverOptions {
  */
 export class Driver {
   /** The protocol state machine. */
-  readonly connection: Connection;
+  readonly connection: ProtocolConnection;
   /** The byte stream. */
   readonly transport: Transport;
   #options: DriverOptions;
@@ -51,7 +51,7 @@ export class Driver {
    * @param transport The transport it runs on.
    * @param options Timeouts and the event sink.
    */
-  constructor(connection: Connection, transport: Transport, options: DriverOptions) {
+  constructor(connection: ProtocolConnection, transport: Transport, options: DriverOptions) {
     this.connection = connection;
     this.transport = transport;
     this.#options = options;
@@ -128,7 +128,7 @@ export class Driver {
    *
    * @param action What to do, e.g. `(c) => c.sendText("hi")`; may throw.
    */
-  send(action: (connection: Connection) => void): void {
+  send(action: (connection: ProtocolConnection) => void): void {
     action(this.connection);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -140,7 +140,7 @@ export class Driver {
   }
 
   /** Runs `action` on the connection and processes its output and events now. */
-  act(action: (connection: Connection) => void): void {
+  act(action: (connection: ProtocolConnection) => void): void {
     action(this.connection);
     this.#afterInput();
   }

@@ -68,7 +68,33 @@ export interface ConnectionOptions {
    * @default pooled `crypto.getRandomValues`
    */
   readonly randomBytes?: RandomBytes;
+  /**
+   * Receives a record of every frame in and out (opcode, FIN, RSV bits and
+   * payload length) and of the handshake's request and response. Off by
+   * default; when off, tracing costs one comparison per frame.
+   */
+  readonly trace?: (record: TraceRecord) => void;
 }
+
+/** What {@linkcode ConnectionOptions.trace} receives. */
+export type TraceRecord =
+  | {
+    /** A frame was parsed (`in`) or encoded (`out`). */
+    readonly type: "frame";
+    readonly direction: "in" | "out";
+    readonly opcode: number;
+    readonly fin: boolean;
+    readonly rsv: number;
+    /** The payload length (before extension decoding, after encoding). */
+    readonly length: number;
+  }
+  | {
+    /** The handshake request was queued (`out`) or its response head parsed (`in`). */
+    readonly type: "handshake";
+    readonly direction: "in" | "out";
+    /** The response status, or 0 for the request. */
+    readonly status: number;
+  };
 
 /** Settings of {@linkcode ClientConnection}. */
 export interface ClientConnectionOptions extends ConnectionOptions {
@@ -86,6 +112,36 @@ export interface ClientConnectionOptions extends ConnectionOptions {
    * @default 16384
    */
   readonly maxHandshakeSize?: number;
+}
+
+/**
+ * What a driver needs of a connection. {@linkcode Connection} implements
+ * it for RFC 6455; the legacy framings implement it too, so one driver and
+ * one API layer serve every protocol version.
+ */
+export interface ProtocolConnection {
+  /** The state (see `./state.ts`). */
+  readonly state: ConnectionState;
+  /** Feeds bytes from the peer; never throws because of them. */
+  receiveData(chunk: Uint8Array): void;
+  /** Reports the end of the peer's byte stream. */
+  receiveEof(): void;
+  /** Sends a text message; throws `InvalidStateError` when not open. */
+  sendText(data: string | Uint8Array, fin?: boolean): void;
+  /** Sends a binary message; throws `InvalidStateError` when not open or not supported. */
+  sendBinary(data: Uint8Array, fin?: boolean): void;
+  /** Sends a ping; throws when not possible. */
+  sendPing(data?: Uint8Array): void;
+  /** Starts the closing handshake. */
+  sendClose(code?: number, reason?: string): void;
+  /** Fails the connection for a local reason. */
+  fail(code: number, reason?: string): void;
+  /** Takes the events since the last call. */
+  eventsReceived(): ConnectionEvent[];
+  /** Takes the bytes to write; an empty chunk means half-close. */
+  dataToSend(): Bytes[];
+  /** Whether the driver should start its close timer. */
+  closeExpected(): boolean;
 }
 
 /** Defaults of {@linkcode ConnectionOptions} and {@linkcode ClientConnectionOptions}. */
@@ -113,13 +169,14 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
  * control frames and the closing handshake (RFC 6455 §5-§7). Use
  * {@linkcode ClientConnection}, which adds the client's opening handshake.
  */
-export class Connection {
+export class Connection implements ProtocolConnection {
   /** Which side this endpoint is: a client masks what it sends (§5.3). */
   readonly side: "client" | "server";
   #state: ConnectionState;
   #events: ConnectionEvent[] = [];
   #output: Bytes[] = [];
   #randomBytes: RandomBytes;
+  #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
   #maxFrameSize: number;
   #maxFragments: number;
@@ -147,6 +204,7 @@ export class Connection {
     this.side = side;
     this.#state = state;
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
+    this.#trace = options.trace;
     this.#maxMessageSize = positiveInteger("maxMessageSize", options.maxMessageSize, DEFAULT_LIMITS.maxMessageSize);
     this.#maxFrameSize = positiveInteger("maxFrameSize", options.maxFrameSize, this.#maxMessageSize);
     this.#maxFragments = positiveInteger("maxFragments", options.maxFragments, DEFAULT_LIMITS.maxFragments);
@@ -198,6 +256,16 @@ export class Connection {
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
     });
     this.#state = "open";
+  }
+
+  /** Hands a record to the tracer, if any (for subclasses). */
+  protected traceRecord(record: TraceRecord): void {
+    this.#trace?.(record);
+  }
+
+  /** Traces a frame. */
+  protected traceFrame(direction: "in" | "out", opcode: number, fin: boolean, rsv: number, length: number): void {
+    this.#trace?.({ type: "frame", direction, opcode, fin, rsv, length });
   }
 
   /** Queues an event (for subclasses). */
@@ -259,6 +327,7 @@ export class Connection {
   }
 
   #receiveFrame(frame: Frame): void {
+    if (this.#trace !== undefined) this.traceFrame("in", frame.opcode, frame.fin, frame.rsv, frame.payload.length);
     switch (frame.opcode) {
       case OPCODE.Ping:
         // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong
@@ -486,6 +555,7 @@ export class Connection {
   #sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv: number): void {
     // §5.3: a client masks every frame with a fresh, unpredictable key.
     const mask = this.side === "client" ? this.#randomBytes(4) : null;
+    if (this.#trace !== undefined) this.traceFrame("out", opcode, fin, rsv, payload.length);
     const chunks = encodeFrame({ fin, rsv, opcode, payload }, mask);
     for (const chunk of chunks) this.#output.push(chunk);
   }
@@ -593,7 +663,9 @@ export class ClientConnection extends Connection {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     };
-    this.queue(createHandshakeRequest(request));
+    const bytes = createHandshakeRequest(request);
+    this.traceRecord({ type: "handshake", direction: "out", status: 0 });
+    this.queue(bytes);
   }
 
   /** The validated handshake response once open, else `null`. */
@@ -637,6 +709,7 @@ export class ClientConnection extends Connection {
     }
     if (head === null) return;
     const leftover = this.#headParser!.leftover();
+    this.traceRecord({ type: "handshake", direction: "in", status: head.status });
     this.#headParser = null;
     // §4.1: "If the status code received from the server is not 101, the
     // client handles the response per HTTP procedures": keep the body for the error.

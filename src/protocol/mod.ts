@@ -1,0 +1,108 @@
+/**
+ * The sans-I/O WebSocket protocol core (RFC 6455): a synchronous object
+ * that eats bytes and produces bytes and events. It never touches a socket,
+ * a timer or a runtime API, so it runs anywhere and is tested with vectors.
+ *
+ * ## Driving a connection
+ *
+ * Every driver, ours (`src/driver.ts`) or yours, follows one loop:
+ *
+ * 1. Create a {@linkcode ClientConnection}; write `dataToSend()` (the
+ *    opening handshake request) to your byte stream.
+ * 2. When bytes arrive, call `receiveData(chunk)`; when the stream ends
+ *    (or fails), call `receiveEof()`.
+ * 3. After every call into the connection (receive or send), write every
+ *    chunk of `dataToSend()` in order. An **empty chunk** means end of
+ *    stream: half-close your side (TCP FIN) after what precedes it.
+ * 4. If `closeExpected()` is true, start a timer (say 10 s): if the peer
+ *    has not ended the stream when it fires, close the stream yourself and
+ *    call `receiveEof()`.
+ * 5. Handle `eventsReceived()`: `open`, `message`, `ping`, `pong`,
+ *    `closing`, and finally one `close`, after which you release the stream.
+ *
+ * The connection does the protocol's duties itself: it answers pings,
+ * echoes the peer's close frame, and sends the failing close frame (1002,
+ * 1007, 1009) when the peer breaks the protocol. Do not send those
+ * yourself. `receiveData()` never throws because of what the peer sent;
+ * the cause of a failure is on the `close` event and in `error`. Sending in
+ * a state that does not allow it throws at once.
+ *
+ * @example A whole connection over bytes
+ * ```ts
+ * import { ClientConnection } from "@wsport/wsport/protocol";
+ * import assert from "node:assert/strict";
+ *
+ * // Fixed randomness so the example's bytes are exact; omit it in real code.
+ * const client = new ClientConnection("ws://example.com/chat", { randomBytes: (n) => new Uint8Array(n) });
+ * const request = client.dataToSend(); // write these to the socket
+ * assert.equal(request.length, 1);
+ *
+ * client.receiveData(new TextEncoder().encode(
+ *   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+ *     "Sec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\n\r\n",
+ * ));
+ * client.sendText("hi");
+ * client.receiveData(new Uint8Array([0x81, 0x02, 0x68, 0x69])); // the echo
+ * client.receiveData(new Uint8Array([0x88, 0x02, 0x03, 0xe8])); // server closes with 1000
+ * client.receiveEof();
+ * const events = client.eventsReceived();
+ * assert.deepEqual(events.map((event) => event.type), ["open", "message", "closing", "close"]);
+ * assert.deepEqual(events.at(-1), { type: "close", code: 1000, reason: "", wasClean: true, error: null });
+ * ```
+ *
+ * @module
+ */
+
+export { ClientConnection, Connection, DEFAULT_LIMITS, ERROR_BODY_LIMIT } from "./connection.ts";
+export type { ClientConnectionOptions, ConnectionOptions, ProtocolConnection, TraceRecord } from "./connection.ts";
+export type {
+  CloseEvent,
+  ClosingEvent,
+  ConnectionEvent,
+  MessageEvent,
+  OpenEvent,
+  PingEvent,
+  PongEvent,
+} from "./events.ts";
+export type { ConnectionState } from "./state.ts";
+export { HandshakeError, InvalidStateError, PROTOCOL_ERROR_CODES, ProtocolError } from "./errors.ts";
+export type { HandshakeErrorCode, HeaderList, ProtocolErrorCode } from "./errors.ts";
+export {
+  CLOSE_CODE,
+  decodeClosePayload,
+  encodeClosePayload,
+  isApplicationCloseCode,
+  isReceivableCloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  truncateCloseReason,
+} from "./close_code.ts";
+export type { CloseCode, ClosePayload } from "./close_code.ts";
+export { isControl, isKnownOpcode, OPCODE } from "./opcode.ts";
+export type { Opcode } from "./opcode.ts";
+export { encodeFrame, headerLength, RSV1, RSV2, RSV3 } from "./frame.ts";
+export type { Bytes, Frame } from "./frame.ts";
+export { FrameParser } from "./frame_parser.ts";
+export type { FrameParserOptions } from "./frame_parser.ts";
+export { MessageAssembler } from "./message_assembler.ts";
+export type { Message, MessageAssemblerOptions } from "./message_assembler.ts";
+export { maskInPlace } from "./mask.ts";
+export { decodeUtf8, encodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./utf8.ts";
+export { secureRandomBytes } from "./random.ts";
+export type { RandomBytes } from "./random.ts";
+export {
+  computeAcceptKey,
+  createHandshakeRequest,
+  generateKey,
+  validateHandshakeResponse,
+  validateProtocols,
+  WEBSOCKET_GUID,
+} from "./handshake.ts";
+export type { HandshakeRequestOptions, HandshakeResult } from "./handshake.ts";
+export { getHeader, ResponseHeadParser } from "./http_response.ts";
+export type { ResponseHead } from "./http_response.ts";
+export { basicAuthorization, parseWebSocketUrl } from "./url.ts";
+export type { WebSocketUrl } from "./url.ts";
+export { formatExtensionHeader, parseExtensionHeader } from "./extension.ts";
+export type { Extension, ExtensionOfferItem, ExtensionParams, NegotiatedExtension } from "./extension.ts";
+export { sha1 } from "./sha1.ts";
+export { decodeBase64, encodeBase64 } from "./base64.ts";

@@ -1,0 +1,102 @@
+/**
+ * `WebSocketError`, the error of the streams API:
+ * https://websockets.spec.whatwg.org/#websocket-error-interface
+ *
+ * @module
+ */
+
+import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
+import { encodeUtf8 } from "../protocol/utf8.ts";
+
+/** Init of {@linkcode WebSocketError}. */
+export interface WebSocketCloseInfo {
+  /** 1000 or 3000-4999 when given by an application. */
+  closeCode?: number;
+  /** At most 123 UTF-8 bytes. */
+  reason?: string;
+}
+
+/**
+ * A `DOMException` carrying the close code and reason of the connection.
+ *
+ * @example Reading the close code
+ * ```ts
+ * import { WebSocketError } from "./websocket_error.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new WebSocketError("gone", { closeCode: 4000, reason: "bye" });
+ * assert.equal(error.closeCode, 4000);
+ * assert.equal(error.name, "WebSocketError");
+ * ```
+ */
+export class WebSocketError extends DOMException {
+  #closeCode: number | null;
+  #reason: string;
+
+  /**
+   * Creates the error: https://websockets.spec.whatwg.org/#dom-websocketerror-websocketerror
+   *
+   * @param message A description.
+   * @param init The close code and reason.
+   * @throws {DOMException} `InvalidAccessError` for a code other than 1000 or
+   * 3000-4999, `SyntaxError` for a reason over 123 bytes.
+   */
+  constructor(message = "", init: WebSocketCloseInfo = {}) {
+    super(message, "WebSocketError");
+    const { code, reason } = validateCloseInfo(init);
+    this.#closeCode = code;
+    this.#reason = reason;
+  }
+
+  /** The close code, or `null`. */
+  get closeCode(): number | null {
+    return this.#closeCode;
+  }
+
+  /** The close reason, "" when none. */
+  get reason(): string {
+    return this.#reason;
+  }
+
+  /**
+   * Creates an error for a connection that closed with any code the
+   * protocol reports (1002, 1006, 1009, …), which the constructor refuses.
+   *
+   * @param message A description.
+   * @param closeCode The code.
+   * @param reason The reason.
+   * @param cause The underlying error.
+   * @returns The error.
+   */
+  static fromClose(message: string, closeCode: number, reason: string, cause?: unknown): WebSocketError {
+    const error = new WebSocketError(message);
+    error.#closeCode = closeCode;
+    error.#reason = reason;
+    if (cause !== undefined) Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+    return error;
+  }
+}
+
+/**
+ * Validates a close code and reason given by an application
+ * (https://websockets.spec.whatwg.org/#validate-close).
+ *
+ * @param init The code and reason.
+ * @returns The code (1000 when only a reason is given; `null` when neither) and reason.
+ * @throws {DOMException} `InvalidAccessError` or `SyntaxError`.
+ */
+export function validateCloseInfo(init: WebSocketCloseInfo): { code: number | null; reason: string } {
+  let code: number | null = null;
+  if (init.closeCode !== undefined) {
+    code = Number(init.closeCode);
+    if (!Number.isInteger(code) || !isApplicationCloseCode(code)) {
+      throw new DOMException(`Cannot close: the code must be 1000 or in 3000-4999, got ${init.closeCode}`, "InvalidAccessError");
+    }
+  }
+  const reason = init.reason === undefined ? "" : String(init.reason);
+  if (encodeUtf8(reason).length > MAX_CLOSE_REASON_BYTES) {
+    throw new DOMException(`Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`, "SyntaxError");
+  }
+  if (code === null && reason !== "") code = 1000;
+  return { code, reason };
+}

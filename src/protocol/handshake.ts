@@ -66,7 +66,7 @@ export interface HandshakeResult {
   readonly protocol: string;
   /** The negotiated extensions, in the order the server listed them. */
   readonly extensions: readonly NegotiatedExtension[];
-  /** `Sec-WebSocket-Extensions` as the server sent it, "" when absent. */
+  /** `Sec-WebSocket-Extensions` as the server sent it (several lines joined with ", "), "" when absent. */
   readonly extensionsHeader: string;
 }
 
@@ -525,6 +525,9 @@ function normalizeHeaders(headers: HandshakeHeaders | undefined): [string, strin
     }
     const lower = name.toLowerCase();
     const reason = RESERVED_HEADERS.get(lower);
+    // RFC 6455 §4.1 steps 5-11: these fields carry the handshake itself; a GET
+    // handshake has no content (RFC 9110 §9.3.1), so no framing headers either
+    // (RFC 9112 §6: a body would be read as WebSocket frames).
     if (reason !== undefined) {
       throw new TypeError(
         `Cannot create handshake request: cannot set header ${JSON.stringify(name)}: ${reason}`,

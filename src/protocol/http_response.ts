@@ -35,8 +35,12 @@
 
 import { HandshakeError, type HeaderList, InvalidStateError } from "./errors.ts";
 
-/** The default limit of the response head, in bytes: 16 KiB. Real 101 responses are a few hundred bytes; proxies' error pages put their bulk in the body, which is not counted. */
-export const DEFAULT_MAX_HEAD_SIZE = 16 * 1024;
+/**
+ * The default limit of the response head, in bytes: 16 KiB. Real 101
+ * responses are a few hundred bytes, and the bulk of a proxy's error page is
+ * in its body, which is not counted; h11 and tungstenite use similar caps.
+ */
+export const DEFAULT_MAX_HEAD_SIZE: number = 16 * 1024;
 
 /** The parsed head of an HTTP/1.x response. */
 export interface ResponseHead {

@@ -90,7 +90,8 @@ export function parseWebSocketUrl(input: string | URL, base?: string | URL): Web
     secure,
     hostname,
     port,
-    resource: (url.pathname === "" ? "/" : url.pathname) + query,
+    // Special URLs (ws, wss) always have a path starting with "/" (WHATWG URL).
+    resource: url.pathname + query,
     // The URL serializer omits the scheme's default port, as RFC 6455 §4.1 step 4 allows.
     host: url.host,
     href: url.href,

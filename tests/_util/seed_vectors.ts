@@ -5,8 +5,9 @@
  * The file is found from any runtime, and from a compiled copy of the tests
  * elsewhere in the tree, by walking up from this module to the directory
  * holding `deno.json`. `WSPORT_SEED_VECTORS` overrides the path. When the
- * file is absent, {@linkcode SEED_VECTORS_SKIP} is a message to pass as the
- * `skip` option of `it()`/`describe()`.
+ * file is absent, {@linkcode describeSeedVectors} registers one skipped test
+ * that says so (Deno and Bun both print it; Bun silently drops a skipped
+ * `describe`), and {@linkcode SEED_VECTORS_SKIP} holds the message.
  *
  * Entries of category "quirk" record the seed library's bugs: they are
  * never targets, and {@linkcode seedVectors} leaves them out unless asked.
@@ -15,6 +16,7 @@
  */
 
 import { existsSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -209,4 +211,16 @@ function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
+}
+
+/**
+ * `describe()` for tests that need the seed vectors: when the file is absent,
+ * registers a single skipped test named after the group, with the reason.
+ *
+ * @param name The group name.
+ * @param body Registers the tests.
+ */
+export function describeSeedVectors(name: string, body: () => void): void {
+  if (SEED_VECTORS_SKIP === false) describe(name, body);
+  else it(`${name} (skipped: ${SEED_VECTORS_SKIP})`, { skip: SEED_VECTORS_SKIP }, () => {});
 }

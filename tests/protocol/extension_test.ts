@@ -126,6 +126,11 @@ const PARSE_ERRORS: ReadonlyArray<{ name: string; value: string; message: string
     message: `unterminated quoted value for a ${at(7, 'foo; a="b')}`,
   },
   {
+    name: "a backslash ending the value inside quotes",
+    value: 'foo; a="b\\',
+    message: `unterminated quoted value for a ${at(7, 'foo; a="b\\')}`,
+  },
+  {
     name: "a quote opening a name",
     value: '"foo"',
     message: `expected an extension name ${at(0, '"foo"')}`,

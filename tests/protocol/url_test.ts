@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { basicAuthorization, parseWebSocketUrl } from "../../src/protocol/url.ts";
 import { URL_ERROR_VECTORS, URL_VECTORS } from "../vectors/urls.ts";
 import {
-  SEED_VECTORS_SKIP,
+  describeSeedVectors,
   type SeedUrlParseVector,
   type SeedUrlToStringVector,
   seedVectors,
@@ -44,7 +44,7 @@ describe("parseWebSocketUrl (WHATWG WebSockets constructor steps 1-7, RFC 6455 Â
   });
 });
 
-describe("parseWebSocketUrl against the seed library's url.t", { skip: SEED_VECTORS_SKIP }, () => {
+describeSeedVectors("parseWebSocketUrl against the seed library's url.t", () => {
   for (const vector of seedVectors("url")) {
     if (vector.op === "url.parse") {
       const { input, expect } = vector as SeedUrlParseVector;

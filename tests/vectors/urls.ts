@@ -239,6 +239,19 @@ export const URL_VECTORS: readonly UrlVector[] = [
       password: "€",
     }),
   },
+  {
+    name: "a percent sign at the end of the userinfo stays as it is",
+    input: "ws://us%:pa%4@example.com/",
+    expected: url("ws://us%:pa%4@example.com/", {
+      secure: false,
+      hostname: "example.com",
+      port: 80,
+      resource: "/",
+      host: "example.com",
+      username: "us%",
+      password: "pa%4",
+    }),
+  },
   // WHATWG WebSockets constructor step 2: parsed against the base URL.
   {
     name: "a path relative to an https base",

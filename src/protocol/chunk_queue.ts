@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { Bytes } from "./frame.ts";
-
 /**
  * Received chunks, read front to back.
  *

@@ -32,6 +32,7 @@ import { type RandomBytes, secureRandomBytes } from "./random.ts";
 import { canSendControl, canSendData, type ConnectionState } from "./state.ts";
 import { encodeUtf8 } from "./utf8.ts";
 import { parseWebSocketUrl, type WebSocketUrl } from "./url.ts";
+import type { HybiVersion, ProtocolVersion } from "./protocol_version.ts";
 
 /** Limits and settings common to both sides. Every limit is finite by default. */
 export interface ConnectionOptions {
@@ -112,6 +113,14 @@ export interface ClientConnectionOptions extends ConnectionOptions {
    * @default 16384
    */
   readonly maxHandshakeSize?: number;
+  /**
+   * The protocol version to speak (see `./protocol_version.ts`). RFC 6455
+   * unless talking to a server that predates it. `ClientConnection` speaks
+   * `"rfc6455"` and `"hybi-10"` (`Sec-WebSocket-Version: 8`, `Sec-WebSocket-Origin`);
+   * `createClientConnection()` also picks the legacy `"hybi-00"` and `"hixie-75"`.
+   * @default "rfc6455"
+   */
+  readonly protocolVersion?: ProtocolVersion;
 }
 
 /**
@@ -156,10 +165,17 @@ export const ERROR_BODY_LIMIT = 4096;
 
 const EOF: Bytes = new Uint8Array(0);
 
-function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
+function positiveInteger(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min = 1,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`Cannot create connection: ${name} must be an integer >= ${min}, got ${value}`);
+    throw new RangeError(
+      `Cannot create connection: ${name} must be an integer >= ${min}, got ${value}`,
+    );
   }
   return value;
 }
@@ -205,9 +221,21 @@ export class Connection implements ProtocolConnection {
     this.#state = state;
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
     this.#trace = options.trace;
-    this.#maxMessageSize = positiveInteger("maxMessageSize", options.maxMessageSize, DEFAULT_LIMITS.maxMessageSize);
-    this.#maxFrameSize = positiveInteger("maxFrameSize", options.maxFrameSize, this.#maxMessageSize);
-    this.#maxFragments = positiveInteger("maxFragments", options.maxFragments, DEFAULT_LIMITS.maxFragments);
+    this.#maxMessageSize = positiveInteger(
+      "maxMessageSize",
+      options.maxMessageSize,
+      DEFAULT_LIMITS.maxMessageSize,
+    );
+    this.#maxFrameSize = positiveInteger(
+      "maxFrameSize",
+      options.maxFrameSize,
+      this.#maxMessageSize,
+    );
+    this.#maxFragments = positiveInteger(
+      "maxFragments",
+      options.maxFragments,
+      DEFAULT_LIMITS.maxFragments,
+    );
     this.#fragmentSize = positiveInteger("fragmentSize", options.fragmentSize, 0, 0);
     if (state === "open") this.startFraming([]);
   }
@@ -264,7 +292,13 @@ export class Connection implements ProtocolConnection {
   }
 
   /** Traces a frame. */
-  protected traceFrame(direction: "in" | "out", opcode: number, fin: boolean, rsv: number, length: number): void {
+  protected traceFrame(
+    direction: "in" | "out",
+    opcode: number,
+    fin: boolean,
+    rsv: number,
+    length: number,
+  ): void {
     this.#trace?.({ type: "frame", direction, opcode, fin, rsv, length });
   }
 
@@ -312,7 +346,9 @@ export class Connection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (parser === null || this.#failed || this.#closeReceived !== null || this.#eofReceived) return;
+    if (parser === null || this.#failed || this.#closeReceived !== null || this.#eofReceived) {
+      return;
+    }
     parser.push(chunk);
     try {
       let frame: Frame | null;
@@ -321,18 +357,29 @@ export class Connection implements ProtocolConnection {
         if (this.#failed || this.#closeReceived !== null) break;
       }
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error.closeCode, error);
+      if (error instanceof ProtocolError) {
+        this.#fail(error.closeCode, error);
+      } else if (error instanceof RangeError) {
+        // The runtime could not allocate a payload within the configured
+        // limits: the message is too big for this process (§7.4.1, 1009).
+        const tooBig = new ProtocolError("MESSAGE_TOO_BIG", `Cannot parse message: ${error.message}`);
+        this.#fail(tooBig.closeCode, tooBig);
+      } else {
+        throw error;
+      }
     }
   }
 
   #receiveFrame(frame: Frame): void {
-    if (this.#trace !== undefined) this.traceFrame("in", frame.opcode, frame.fin, frame.rsv, frame.payload.length);
+    if (this.#trace !== undefined) {
+      this.traceFrame("in", frame.opcode, frame.fin, frame.rsv, frame.payload.length);
+    }
     switch (frame.opcode) {
       case OPCODE.Ping:
         // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong
-        // frame in response, unless it already received a Close frame."
-        if (canSendControl(this.#state, this.#closeSent !== null)) this.#sendFrame(OPCODE.Pong, frame.payload, true, 0);
+        // frame in response, unless it already received a Close frame." That
+        // holds after our own Close frame too: §5.5.1 then forbids data frames only.
+        if (this.#closeReceived === null) this.#sendFrame(OPCODE.Pong, frame.payload, true, 0);
         this.emit({ type: "ping", data: frame.payload });
         return;
       case OPCODE.Pong:
@@ -378,8 +425,11 @@ export class Connection implements ProtocolConnection {
     const received = this.#closeReceived;
     // §7.1.5: "If _The WebSocket Connection is Closed_ and no Close control
     // frame was received by the endpoint ... the close code is 1006."
-    if (received === null && this.#error === null) {
-      this.#error = new ProtocolError("UNEXPECTED_EOF", "Cannot read frame: the connection ended without a close frame");
+    if (received === null && this.#error === null && !this.#failed) {
+      this.#error = new ProtocolError(
+        "UNEXPECTED_EOF",
+        "Cannot read frame: the connection ended without a close frame",
+      );
     }
     this.#reportClose(
       received?.code ?? CLOSE_CODE.AbnormalClosure,
@@ -451,7 +501,12 @@ export class Connection implements ProtocolConnection {
     // bits go on the first frame only.
     for (let offset = 0; offset < data.length; offset += size) {
       const last = offset + size >= data.length;
-      this.#sendFrame(offset === 0 ? opcode : OPCODE.Continuation, data.subarray(offset, offset + size), fin && last, offset === 0 ? rsv : 0);
+      this.#sendFrame(
+        offset === 0 ? opcode : OPCODE.Continuation,
+        data.subarray(offset, offset + size),
+        fin && last,
+        offset === 0 ? rsv : 0,
+      );
     }
   }
 
@@ -482,14 +537,16 @@ export class Connection implements ProtocolConnection {
       throw new InvalidStateError(`Cannot send ${name}: the connection is ${this.#state}`);
     }
     if (data.length > 125) {
-      throw new RangeError(`Cannot send ${name}: the payload is ${data.length} bytes, more than 125`);
+      throw new RangeError(
+        `Cannot send ${name}: the payload is ${data.length} bytes, more than 125`,
+      );
     }
     this.#sendFrame(opcode, data, true, 0);
   }
 
   /**
-   * Starts the closing handshake (§7.1.2) or, after the peer's close frame,
-   * does nothing more (the answer was sent already).
+   * Starts the closing handshake (§7.1.2). After the peer's close frame it
+   * throws: the answer was sent already.
    *
    * @param code A code valid on the wire (§7.4), or `undefined` for none.
    * @param reason At most 123 UTF-8 bytes; requires a code.
@@ -520,6 +577,9 @@ export class Connection implements ProtocolConnection {
    * @param reason A short reason; cut to 123 bytes.
    */
   fail(code: number, reason = ""): void {
+    if (!isReceivableCloseCode(code)) {
+      throw new RangeError(`Cannot fail connection: ${code} is not a valid close code`);
+    }
     if (this.#state === "closed") return;
     if (this.#state === "connecting") {
       this.#endBeforeOpen();
@@ -599,7 +659,10 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && (this.#state === "closed" || this.#failed);
+    // As python-websockets: from the moment our close frame is out, a peer
+    // that never answers must not keep the transport open forever.
+    return !this.#eofReceived &&
+      (this.#state === "closed" || this.#failed || this.#closeSent !== null);
   }
 }
 
@@ -631,10 +694,13 @@ export class ClientConnection extends Connection {
   readonly url: WebSocketUrl;
   /** The `Sec-WebSocket-Key` sent (§4.1 item 7). */
   readonly key: string;
+  /** The protocol version spoken: `"rfc6455"` or `"hybi-10"`. */
+  readonly protocolVersion: HybiVersion;
   #protocols: readonly string[];
   #offers: readonly Extension[];
   #headParser: ResponseHeadParser | null;
-  #refused: { head: ResponseHead; body: Uint8Array[]; size: number; expected: number } | null = null;
+  #refused: { head: ResponseHead; body: Uint8Array[]; size: number; expected: number } | null =
+    null;
   #handshake: HandshakeResult | null = null;
 
   /**
@@ -652,12 +718,26 @@ export class ClientConnection extends Connection {
     this.#protocols = options.protocols ?? [];
     this.#offers = options.extensions ?? [];
     this.#headParser = new ResponseHeadParser({
-      maxHeadSize: positiveInteger("maxHandshakeSize", options.maxHandshakeSize, DEFAULT_LIMITS.maxHandshakeSize),
+      maxHeadSize: positiveInteger(
+        "maxHandshakeSize",
+        options.maxHandshakeSize,
+        DEFAULT_LIMITS.maxHandshakeSize,
+      ),
     });
+    const version = options.protocolVersion ?? "rfc6455";
+    if (version !== "rfc6455" && version !== "hybi-10") {
+      throw new RangeError(
+        `Cannot create connection: ClientConnection speaks rfc6455 and hybi-10, not ${
+          JSON.stringify(version)
+        }; use createClientConnection()`,
+      );
+    }
+    this.protocolVersion = version;
     this.key = generateKey(options.randomBytes ?? secureRandomBytes);
     const request: HandshakeRequestOptions = {
       url: this.url,
       key: this.key,
+      protocolVersion: version,
       protocols: this.#protocols,
       extensions: this.#offers,
       ...(options.origin === undefined ? {} : { origin: options.origin }),
@@ -714,8 +794,12 @@ export class ClientConnection extends Connection {
     // §4.1: "If the status code received from the server is not 101, the
     // client handles the response per HTTP procedures": keep the body for the error.
     if (head.status !== 101) {
-      const length = Number(getHeader(head.headers, "content-length") ?? NaN);
-      const expected = Number.isInteger(length) && length >= 0 ? Math.min(length, ERROR_BODY_LIMIT) : ERROR_BODY_LIMIT;
+      // RFC 9112 §6.3: a 1xx, 204 or 304 response never has a body.
+      const bodyless = head.status < 200 || head.status === 204 || head.status === 304;
+      const length = bodyless ? 0 : Number(getHeader(head.headers, "content-length") ?? NaN);
+      const expected = Number.isInteger(length) && length >= 0
+        ? Math.min(length, ERROR_BODY_LIMIT)
+        : ERROR_BODY_LIMIT;
       this.#refused = { head, body: [], size: 0, expected };
       this.#collectBody(leftover);
       return;
@@ -726,7 +810,11 @@ export class ClientConnection extends Connection {
   #open(head: ResponseHead, leftover: Uint8Array): void {
     let result: HandshakeResult;
     try {
-      result = validateHandshakeResponse(head, { key: this.key, protocols: this.#protocols, extensions: this.#offers });
+      result = validateHandshakeResponse(head, {
+        key: this.key,
+        protocols: this.#protocols,
+        extensions: this.#offers,
+      });
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
       this.failHandshake(error);
@@ -759,9 +847,17 @@ export class ClientConnection extends Connection {
     }
     this.#refused = null;
     try {
-      validateHandshakeResponse(head, { key: this.key, protocols: this.#protocols, extensions: this.#offers, body: bytes });
+      validateHandshakeResponse(head, {
+        key: this.key,
+        protocols: this.#protocols,
+        extensions: this.#offers,
+        body: bytes,
+      });
       // A non-101 head always fails validation; this line is not reached.
-      throw new HandshakeError("UNEXPECTED_STATUS", `Cannot open connection: server answered ${head.status}`);
+      throw new HandshakeError(
+        "UNEXPECTED_STATUS",
+        `Cannot open connection: server answered ${head.status}`,
+      );
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
       this.failHandshake(error);
@@ -778,10 +874,19 @@ export class ClientConnection extends Connection {
       if (this.#refused !== null) {
         this.#refuse();
       } else {
+        const parser = this.#headParser;
         this.#headParser = null;
-        this.failHandshake(
-          new HandshakeError("UNEXPECTED_EOF", "Cannot open connection: the server closed the connection during the handshake"),
+        let error = new HandshakeError(
+          "UNEXPECTED_EOF",
+          "Cannot open connection: the server closed the connection during the handshake",
         );
+        try {
+          // The parser knows how far the head got (status line, byte count).
+          parser?.end();
+        } catch (cause) {
+          if (cause instanceof HandshakeError) error = cause;
+        }
+        this.failHandshake(error);
       }
     }
     super.receiveEof();

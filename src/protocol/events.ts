@@ -57,7 +57,8 @@ export interface CloseEvent {
   /**
    * "_The WebSocket Connection Close Code_" (§7.1.5): the peer's code when
    * its close frame arrived, 1005 if it had none, 1006 when no close frame
-   * was received, or the code we failed the connection with.
+   * was received (also after we failed the connection: the code we sent is
+   * in `error.closeCode`).
    */
   readonly code: number;
   /** "_The WebSocket Connection Close Reason_" (§7.1.6). */

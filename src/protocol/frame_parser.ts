@@ -167,7 +167,10 @@ export class FrameParser {
       // §5.5: "All control frames MUST have a payload length of 125 bytes or
       // less and MUST NOT be fragmented."
       if (!this.#fin) {
-        throw new ProtocolError("FRAGMENTED_CONTROL_FRAME", "Cannot parse frame: a control frame has FIN clear");
+        throw new ProtocolError(
+          "FRAGMENTED_CONTROL_FRAME",
+          "Cannot parse frame: a control frame has FIN clear",
+        );
       }
       if (length7 > 125) {
         throw new ProtocolError(
@@ -205,8 +208,10 @@ export class FrameParser {
   #readLength64(): boolean {
     if (this.#queue.byteLength < 8) return false;
     const q = this.#queue;
-    const high = ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
-    const low = ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
+    const high =
+      ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
+    const low =
+      ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
     // §5.2: "the most significant bit MUST be 0".
     if (high >= 0x80000000) {
       throw new ProtocolError(

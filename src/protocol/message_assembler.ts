@@ -89,17 +89,26 @@ export class MessageAssembler {
     // for non-zero values". Extensions own RSV bits on the first frame of a
     // data message only (RFC 7692 §6: never on control or continuation frames).
     if (rsv !== 0 && (!starts || (rsv & ~this.#allowedRsv) !== 0)) {
-      throw new ProtocolError("UNEXPECTED_RSV", `Cannot parse frame: unexpected RSV bits 0b${rsv.toString(2).padStart(3, "0")}`);
+      throw new ProtocolError(
+        "UNEXPECTED_RSV",
+        `Cannot parse frame: unexpected RSV bits 0b${rsv.toString(2).padStart(3, "0")}`,
+      );
     }
     if (opcode >= OPCODE.Close) return;
     if (opcode === OPCODE.Continuation) {
       // §5.4: continuation frames only follow a non-final data frame.
       if (this.#opcode === 0) {
-        throw new ProtocolError("UNEXPECTED_CONTINUATION", "Cannot parse frame: a continuation frame starts no message");
+        throw new ProtocolError(
+          "UNEXPECTED_CONTINUATION",
+          "Cannot parse frame: a continuation frame starts no message",
+        );
       }
     } else if (this.#opcode !== 0) {
       // §5.4: "fragments of one message MUST NOT be interleaved".
-      throw new ProtocolError("EXPECTED_CONTINUATION", "Cannot parse frame: a new message starts inside a fragmented one");
+      throw new ProtocolError(
+        "EXPECTED_CONTINUATION",
+        "Cannot parse frame: a new message starts inside a fragmented one",
+      );
     }
     // §10.4: limits on message size and on the number of fragments.
     if (this.#size + length > this.#maxMessageSize) {

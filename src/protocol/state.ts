@@ -2,10 +2,14 @@
  * The connection's state (RFC 6455 §4, §7) and the questions asked of it.
  *
  * ```
- *  CONNECTING --101 valid--> OPEN --close sent or received--> CLOSING --both--> CLOSED
- *       |                      |                                                  ^
- *       +--handshake failed----+--failed (§7.1.7) / transport ended (§7.1.4)-----+
+ *  CONNECTING --101 valid--> OPEN --close sent, or failed (§7.1.7)--> CLOSING --both close frames--> CLOSED
+ *       |                     |   --close received: answered at once -------------------------------> CLOSED
+ *       +--handshake failed---+--transport ended (§7.1.4)---------------------------------------------> CLOSED
  * ```
+ *
+ * `closed` here means the closing handshake is over; the transport may
+ * still be open until the peer ends it (§7.1.1). The WHATWG `readyState`
+ * turns CLOSED only when the transport has ended (the `close` event).
  *
  * - `connecting`: the opening handshake is in progress (§4.1); the WHATWG
  *   `readyState` is CONNECTING (0).

@@ -40,7 +40,12 @@ export type {
 export { WebSocketError } from "./src/web/websocket_error.ts";
 export type { WebSocketCloseInfo } from "./src/web/websocket_error.ts";
 export { CloseEvent, ErrorEvent } from "./src/web/events.ts";
-export type { CloseEventInit, CloseEventLike, ErrorEventInit, ErrorEventLike } from "./src/web/events.ts";
+export type {
+  CloseEventInit,
+  CloseEventLike,
+  ErrorEventInit,
+  ErrorEventLike,
+} from "./src/web/events.ts";
 export type { ClientOptions } from "./src/client.ts";
 export { DEFAULT_TIMEOUTS } from "./src/client.ts";
 export {

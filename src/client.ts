@@ -7,7 +7,13 @@
  */
 
 import { Driver } from "./driver.ts";
-import { ClientConnection, type ClientConnectionOptions } from "./protocol/connection.ts";
+import { Heartbeat } from "./keepalive.ts";
+import type { TraceRecord } from "./protocol/connection.ts";
+import type { ClientConnectionOptions } from "./protocol/connection.ts";
+import {
+  type ClientProtocolConnection,
+  createClientConnection,
+} from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
@@ -40,12 +46,53 @@ export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"
    * @default 10000
    */
   readonly closeTimeout?: number;
+  /**
+   * Milliseconds for the TCP connection and the TLS handshake, within
+   * `handshakeTimeout`: a dead address fails fast while a slow HTTP answer
+   * still has the whole `handshakeTimeout`.
+   * @default handshakeTimeout
+   */
+  readonly connectTimeout?: number;
+  /**
+   * Milliseconds between keepalive pings; 0 turns the keepalive off. 20 s,
+   * as python-websockets: below the idle timeouts of common proxies (30-60 s).
+   * @default 20000
+   */
+  readonly pingInterval?: number;
+  /**
+   * Milliseconds to wait for a keepalive pong (and the default of `ping()`).
+   * When it is late, the connection is failed: a close frame with 1011 is
+   * sent, the transport is closed at once, and the close event reports 1006
+   * with a `TimeoutError`.
+   * @default 20000
+   */
+  readonly pongTimeout?: number;
+  /**
+   * Receives a record of every handshake phase and every frame in and out.
+   * Off by default, at no cost.
+   */
+  readonly trace?: (record: ClientTraceRecord) => void;
 }
+
+/** What {@linkcode ClientOptions.trace} receives: the core's records plus the client's phases. */
+export type ClientTraceRecord =
+  | TraceRecord
+  | {
+    readonly type: "phase";
+    /**
+     * `connect`: opening the transport; `connected`: it is open (`tls` says
+     * whether TLS was negotiated); `closed`: the transport was released.
+     */
+    readonly phase: "connect" | "connected" | "closed";
+    readonly tls: boolean;
+  };
 
 /** Defaults of the time limits in {@linkcode ClientOptions}. */
 export const DEFAULT_TIMEOUTS = {
   handshakeTimeout: 10_000,
   closeTimeout: 10_000,
+  pingInterval: 20_000,
+  pongTimeout: 20_000,
 } as const;
 
 /**
@@ -60,7 +107,9 @@ export const DEFAULT_TIMEOUTS = {
 export function milliseconds(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`Cannot create WebSocket: ${name} must be a finite number of milliseconds >= 0, got ${value}`);
+    throw new RangeError(
+      `Cannot create WebSocket: ${name} must be a finite number of milliseconds >= 0, got ${value}`,
+    );
   }
   return value;
 }
@@ -68,11 +117,13 @@ export function milliseconds(name: string, value: number | undefined, fallback: 
 /** A connection attempt in progress, then the open connection. */
 export interface ClientRun {
   /** The protocol connection, created synchronously (it validates the options). */
-  readonly connection: ClientConnection;
+  readonly connection: ClientProtocolConnection;
   /** Resolves with the driver once the transport is open (before the handshake completes). */
   readonly driver: Promise<Driver>;
   /** Fails the attempt or the connection now (close code 1006), e.g. for an abort. */
   abort(reason: unknown): void;
+  /** Pings in flight and the keepalive. */
+  readonly heartbeat: Heartbeat;
 }
 
 /**
@@ -92,22 +143,69 @@ export interface ClientRun {
 export function startClient(
   url: string,
   protocols: readonly string[],
-  options: ClientOptions,
+  options: ClientOptions & { readonly isReading?: () => boolean },
   onEvent: (event: ConnectionEvent) => void,
   onFailure: (reason: unknown) => void,
 ): ClientRun {
-  const handshakeTimeout = milliseconds("handshakeTimeout", options.handshakeTimeout, DEFAULT_TIMEOUTS.handshakeTimeout);
-  const closeTimeout = milliseconds("closeTimeout", options.closeTimeout, DEFAULT_TIMEOUTS.closeTimeout);
-  const connection = new ClientConnection(url, { ...options, protocols });
+  const handshakeTimeout = milliseconds(
+    "handshakeTimeout",
+    options.handshakeTimeout,
+    DEFAULT_TIMEOUTS.handshakeTimeout,
+  );
+  const closeTimeout = milliseconds(
+    "closeTimeout",
+    options.closeTimeout,
+    DEFAULT_TIMEOUTS.closeTimeout,
+  );
+  const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, handshakeTimeout);
+  const pingInterval = milliseconds(
+    "pingInterval",
+    options.pingInterval,
+    DEFAULT_TIMEOUTS.pingInterval,
+  );
+  const pongTimeout = milliseconds(
+    "pongTimeout",
+    options.pongTimeout,
+    DEFAULT_TIMEOUTS.pongTimeout,
+  );
+  const trace = options.trace;
+  // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
+  const connection = createClientConnection(url, { ...options, protocols });
   const attempt = new AbortController();
   let driver: Driver | null = null;
   let failed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let connectTimer: ReturnType<typeof setTimeout> | undefined;
+  const heartbeat = new Heartbeat({
+    interval: pingInterval,
+    timeout: pongTimeout,
+    sendPing(data) {
+      if (driver === null) {
+        throw new DOMException("Cannot ping: the connection is not open", "InvalidStateError");
+      }
+      driver.act((c) => c.sendPing(data));
+    },
+    onTimeout(error) {
+      // Fail with 1011 (python-websockets' "keepalive ping timeout"), then
+      // close at once: a peer that does not answer pings will not answer a close.
+      if (driver === null) return;
+      onFailure(error);
+      driver.act((c) => c.fail(1011, "keepalive ping timeout"));
+      driver.abort();
+    },
+    ...(options.isReading === undefined ? {} : { isReading: options.isReading }),
+  });
+
+  function clearTimers(): void {
+    if (timer !== undefined) clearTimeout(timer);
+    if (connectTimer !== undefined) clearTimeout(connectTimer);
+    timer = connectTimer = undefined;
+  }
 
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
     failed = true;
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimers();
     options.signal?.removeEventListener("abort", onSignalAbort);
     attempt.abort(reason);
     onFailure(reason);
@@ -133,10 +231,29 @@ export function startClient(
     if (options.signal?.aborted) throw options.signal.reason;
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
     timer = setTimeout(
-      () => fail(new DOMException(`Cannot open connection: no handshake within ${handshakeTimeout} ms`, "TimeoutError")),
+      () =>
+        fail(
+          new DOMException(
+            `Cannot open connection: no handshake within ${handshakeTimeout} ms`,
+            "TimeoutError",
+          ),
+        ),
       handshakeTimeout,
     );
+    if (connectTimeout < handshakeTimeout) {
+      connectTimer = setTimeout(
+        () =>
+          fail(
+            new DOMException(
+              `Cannot open connection: no TCP/TLS connection within ${connectTimeout} ms`,
+              "TimeoutError",
+            ),
+          ),
+        connectTimeout,
+      );
+    }
     const connector = options.transport ?? await getDefaultConnector();
+    trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
     const transport: Transport = await connector({
       hostname: connection.url.hostname,
       port: connection.url.port,
@@ -147,14 +264,29 @@ export function startClient(
       transport.close();
       throw attempt.signal.reason;
     }
+    if (connectTimer !== undefined) clearTimeout(connectTimer);
+    connectTimer = undefined;
+    trace?.({ type: "phase", phase: "connected", tls: transport.tls });
     driver = new Driver(connection, transport, {
       closeTimeout,
       onEvent(event) {
-        if (event.type === "open" || event.type === "close") {
-          if (timer !== undefined) clearTimeout(timer);
-          timer = undefined;
+        switch (event.type) {
+          case "open":
+            clearTimers();
+            heartbeat.start();
+            break;
+          case "pong":
+            heartbeat.receivePong(event.data);
+            break;
+          case "close":
+            clearTimers();
+            heartbeat.stop(
+              new DOMException("Cannot ping: the connection closed", "InvalidStateError"),
+            );
+            options.signal?.removeEventListener("abort", onSignalAbort);
+            trace?.({ type: "phase", phase: "closed", tls: transport.tls });
+            break;
         }
-        if (event.type === "close") options.signal?.removeEventListener("abort", onSignalAbort);
         onEvent(event);
       },
     });
@@ -162,5 +294,5 @@ export function startClient(
     return driver;
   })();
   driverPromise.catch((reason) => fail(reason));
-  return { connection, driver: driverPromise, abort: fail };
+  return { connection, driver: driverPromise, abort: fail, heartbeat };
 }

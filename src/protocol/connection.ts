@@ -362,7 +362,10 @@ export class Connection implements ProtocolConnection {
       } else if (error instanceof RangeError) {
         // The runtime could not allocate a payload within the configured
         // limits: the message is too big for this process (§7.4.1, 1009).
-        const tooBig = new ProtocolError("MESSAGE_TOO_BIG", `Cannot parse message: ${error.message}`);
+        const tooBig = new ProtocolError(
+          "MESSAGE_TOO_BIG",
+          `Cannot parse message: ${error.message}`,
+        );
         this.#fail(tooBig.closeCode, tooBig);
       } else {
         throw error;
@@ -575,15 +578,16 @@ export class Connection implements ProtocolConnection {
    *
    * @param code The close code to send, e.g. 1011.
    * @param reason A short reason; cut to 123 bytes.
+   * @throws {RangeError} After the connection opened, for a code not valid on the wire (§7.4).
    */
   fail(code: number, reason = ""): void {
-    if (!isReceivableCloseCode(code)) {
-      throw new RangeError(`Cannot fail connection: ${code} is not a valid close code`);
-    }
     if (this.#state === "closed") return;
     if (this.#state === "connecting") {
       this.#endBeforeOpen();
       return;
+    }
+    if (!isReceivableCloseCode(code)) {
+      throw new RangeError(`Cannot fail connection: ${code} is not a valid close code`);
     }
     this.#failWith(code, truncateCloseReason(reason), null);
   }

@@ -12,12 +12,26 @@ import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent } from "./events.ts";
+import type { PingOptions } from "../keepalive.ts";
+import { WebSocketError } from "./websocket_error.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
   /** Subprotocols to offer, as the constructor's second argument. */
   readonly protocols?: string | readonly string[];
+  /**
+   * The most bytes `send()` may queue (see `bufferedAmount`). A `send()`
+   * past it "flags the WebSocket as full" (WHATWG): the connection is
+   * failed with close code 1008 sent, the transport closed, an `error`
+   * event with a `QuotaExceededError` and a `close` event with 1006 follow.
+   * Nothing is dropped silently. 64 MiB, the default message limit.
+   * @default 67108864
+   */
+  readonly maxBufferedAmount?: number;
 }
+
+/** The default of {@linkcode WebSocketInit.maxBufferedAmount}. */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
 /** The value of {@linkcode WebSocket.binaryType}. */
 export type BinaryType = "blob" | "arraybuffer";
@@ -88,6 +102,8 @@ export class WebSocket extends EventTarget {
   #discardedBytes = 0;
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
+  #maxBufferedAmount: number;
+  #iterators = new Set<MessageIterator>();
   #handlers: Record<"open" | "message" | "error" | "close", Handler> = {
     open: null,
     message: null,
@@ -105,23 +121,49 @@ export class WebSocket extends EventTarget {
    * @throws {TypeError} For bad or forbidden headers.
    * @throws {RangeError} For bad limits or timeouts.
    */
-  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit, init: WebSocketInit = {}) {
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[] | WebSocketInit,
+    init: WebSocketInit = {},
+  ) {
     super();
-    if (arguments.length === 0) throw new TypeError("Cannot create WebSocket: 1 argument required, but only 0 present");
+    if (arguments.length === 0) {
+      throw new TypeError("Cannot create WebSocket: 1 argument required, but only 0 present");
+    }
     // undici's WebSocketInit: the second argument may be the options object.
-    if (protocols !== undefined && typeof protocols === "object" && !Array.isArray(protocols) && !(Symbol.iterator in protocols)) {
+    if (
+      protocols !== undefined && typeof protocols === "object" && !Array.isArray(protocols) &&
+      !(Symbol.iterator in protocols)
+    ) {
       init = protocols as WebSocketInit;
       protocols = init.protocols;
     }
+    const maxBuffered = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
+    if (typeof maxBuffered !== "number" || !(maxBuffered >= 0)) {
+      throw new RangeError(
+        `Cannot create WebSocket: maxBufferedAmount must be a number >= 0, got ${maxBuffered}`,
+      );
+    }
+    this.#maxBufferedAmount = maxBuffered;
     // Step 3: a single string is a list of one.
-    const list = protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...(protocols as Iterable<string>)].map(String);
+    const list = protocols === undefined
+      ? []
+      : typeof protocols === "string"
+      ? [protocols]
+      : [...(protocols as Iterable<string>)].map(String);
     // Steps 1-2, 4 (URL record, scheme, fragment) and 5-6 (subprotocol
     // tokens, duplicates) are checked by the protocol core; its SyntaxErrors
     // become the DOMException the spec names.
     try {
-      this.#run = startClient(String(url), list, init, (event) => this.#onEvent(event), (reason) => {
-        this.#failure = reason;
-      });
+      this.#run = startClient(
+        String(url),
+        list,
+        init,
+        (event) => this.#onEvent(event),
+        (reason) => {
+          this.#failure = reason;
+        },
+      );
     } catch (error) {
       throw syntaxError(error);
     }
@@ -187,17 +229,23 @@ export class WebSocket extends EventTarget {
    * @throws {DOMException} `InvalidStateError` while connecting.
    */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
-    if (arguments.length === 0) throw new TypeError("Cannot send: 1 argument required, but only 0 present");
+    if (arguments.length === 0) {
+      throw new TypeError("Cannot send: 1 argument required, but only 0 present");
+    }
     // Step 1: "If this's ready state is CONNECTING, then throw an InvalidStateError".
     if (this.#readyState === CONNECTING) {
-      throw new DOMException("Cannot send: the connection is still connecting", "InvalidStateError");
+      throw new DOMException(
+        "Cannot send: the connection is still connecting",
+        "InvalidStateError",
+      );
     }
     if (typeof Blob !== "undefined" && data instanceof Blob) {
       this.#sendBlob(data);
       return;
     }
-    const isText = typeof data === "string" || !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
-      (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer));
+    const isText = typeof data === "string" ||
+      !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
+        (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer));
     const bytes = isText ? encodeUtf8(String(data)) : toBytes(data as ArrayBuffer);
     if (this.#blobQueue !== null) {
       // Keep message order behind a Blob that is still being read.
@@ -234,6 +282,19 @@ export class WebSocket extends EventTarget {
       this.#discardedBytes += bytes.length;
       return;
     }
+    if (this.bufferedAmount + bytes.length > this.#maxBufferedAmount) {
+      // "If the data cannot be sent, e.g. because it would need to be buffered
+      // but the buffer is full, the user agent must flag the WebSocket as full
+      // and then close the WebSocket connection."
+      this.#failure = new DOMException(
+        `Cannot send: ${bytes.length} more bytes would exceed maxBufferedAmount (${this.#maxBufferedAmount})`,
+        "QuotaExceededError",
+      );
+      this.#discardedBytes += bytes.length;
+      driver.act((connection) => connection.fail(1008, "send queue full"));
+      driver.abort();
+      return;
+    }
     driver.send((connection) => isText ? connection.sendText(bytes) : connection.sendBinary(bytes));
   }
 
@@ -251,27 +312,80 @@ export class WebSocket extends EventTarget {
       code = Number(code);
       code = Number.isFinite(code) ? Math.trunc(code) & 0xffff : 0; // WebIDL [Clamp]-less unsigned short
       if (!isApplicationCloseCode(code)) {
-        throw new DOMException(`Cannot close: the code must be 1000 or in 3000-4999, got ${code}`, "InvalidAccessError");
+        throw new DOMException(
+          `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
+          "InvalidAccessError",
+        );
       }
     }
     // Step 2: "If reasonBytes is longer than 123 bytes, then throw a SyntaxError".
     const text = reason === undefined ? "" : String(reason);
     if (encodeUtf8(text).length > MAX_CLOSE_REASON_BYTES) {
-      throw new DOMException(`Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`, "SyntaxError");
+      throw new DOMException(
+        `Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`,
+        "SyntaxError",
+      );
     }
     // Step 3: "If this's ready state is CLOSING or CLOSED, do nothing".
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
       // "Fail the WebSocket connection and set this's ready state to CLOSING."
       this.#readyState = CLOSING;
-      this.#run.abort(new DOMException("Cannot open connection: closed before it opened", "AbortError"));
+      this.#run.abort(
+        new DOMException("Cannot open connection: closed before it opened", "AbortError"),
+      );
       return;
     }
     // "Start the WebSocket closing handshake ... set this's ready state to CLOSING."
     this.#readyState = CLOSING;
     this.#driver!.act((connection) => {
-      if (connection.state === "open") connection.sendClose(code ?? (text === "" ? undefined : 1000), text);
+      if (connection.state === "open") {
+        connection.sendClose(code ?? (text === "" ? undefined : 1000), text);
+      }
     });
+  }
+
+  /**
+   * Sends a ping and resolves with the round-trip time in milliseconds when
+   * its pong arrives. Not in the WHATWG API.
+   *
+   * @param data At most 125 bytes; a unique payload by default.
+   * @param options `timeout` (default `pongTimeout`) and `signal` for the wait.
+   * @returns The round-trip time.
+   */
+  ping(data?: BufferSource, options?: PingOptions): Promise<number> {
+    if (this.#readyState !== OPEN) {
+      return Promise.reject(
+        new DOMException("Cannot ping: the connection is not open", "InvalidStateError"),
+      );
+    }
+    const bytes = data === undefined ? undefined : toBytes(data as ArrayBuffer).slice();
+    return this.#run.heartbeat.ping(bytes, options);
+  }
+
+  /**
+   * Iterates over received messages (as `message` events carry them) until
+   * the connection closes: it ends after a clean close and throws a
+   * `WebSocketError` (with `closeCode` and `reason`) after an abnormal one.
+   * Messages are buffered from the moment the iterator is created.
+   *
+   * @returns The iterator.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    const iterator = new MessageIterator(() => this.#iterators.delete(iterator));
+    if (this.#readyState === CLOSED) iterator.end(null);
+    else this.#iterators.add(iterator);
+    return iterator;
+  }
+
+  /** Closes the connection (1000) and waits for the close event. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#readyState === CLOSED) return;
+    const closed = new Promise((resolve) =>
+      this.addEventListener("close", resolve, { once: true })
+    );
+    this.close(this.#readyState === CONNECTING ? undefined : 1000);
+    await closed;
   }
 
   #onEvent(event: ConnectionEvent): void {
@@ -286,7 +400,11 @@ export class WebSocket extends EventTarget {
       case "message":
         // "When a WebSocket message has been received": "If ready state is not OPEN, then return."
         if (this.#readyState !== OPEN) return;
-        this.dispatchEvent(new MessageEvent("message", { data: this.#messageData(event.data), origin: this.#origin }));
+        {
+          const data = this.#messageData(event.data);
+          for (const iterator of this.#iterators) iterator.push(data);
+          this.dispatchEvent(new MessageEvent("message", { data, origin: this.#origin }));
+        }
         return;
       case "closing":
         // "When the WebSocket closing handshake is started, ... set ready state to CLOSING".
@@ -300,7 +418,26 @@ export class WebSocket extends EventTarget {
           const message = error instanceof Error ? error.message : String(error);
           this.dispatchEvent(new ErrorEvent("error", { message, error }));
         }
-        this.dispatchEvent(new CloseEvent("close", { wasClean: event.wasClean, code: event.code, reason: event.reason }));
+        this.dispatchEvent(
+          new CloseEvent("close", {
+            wasClean: event.wasClean,
+            code: event.code,
+            reason: event.reason,
+          }),
+        );
+        for (const iterator of this.#iterators) {
+          iterator.end(
+            event.wasClean ? null : WebSocketError.fromClose(
+              error instanceof Error
+                ? error.message
+                : `Connection closed abnormally with code ${event.code}`,
+              event.code,
+              event.reason,
+              error ?? undefined,
+            ),
+          );
+        }
+        this.#iterators.clear();
         return;
       }
       default:
@@ -312,7 +449,9 @@ export class WebSocket extends EventTarget {
     if (typeof data === "string") return data;
     if (this.#binaryType === "blob") return new Blob([data as Uint8Array<ArrayBuffer>]);
     const { buffer, byteOffset, byteLength } = data;
-    return byteOffset === 0 && byteLength === buffer.byteLength ? buffer : buffer.slice(byteOffset, byteOffset + byteLength);
+    return byteOffset === 0 && byteLength === buffer.byteLength
+      ? buffer
+      : buffer.slice(byteOffset, byteOffset + byteLength);
   }
 
   /**
@@ -323,8 +462,12 @@ export class WebSocket extends EventTarget {
   #setHandler(type: "open" | "message" | "error" | "close", handler: Handler): void {
     const had = this.#handlers[type] !== null;
     this.#handlers[type] = typeof handler === "function" ? handler : null;
-    if (!had && this.#handlers[type] !== null) this.addEventListener(type, this.#handlerListeners[type]);
-    if (had && this.#handlers[type] === null) this.removeEventListener(type, this.#handlerListeners[type]);
+    if (!had && this.#handlers[type] !== null) {
+      this.addEventListener(type, this.#handlerListeners[type]);
+    }
+    if (had && this.#handlers[type] === null) {
+      this.removeEventListener(type, this.#handlerListeners[type]);
+    }
   }
 
   #handlerListeners = {
@@ -361,5 +504,65 @@ export class WebSocket extends EventTarget {
   }
   set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
     this.#setHandler("close", handler as Handler);
+  }
+}
+
+/** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */
+class MessageIterator implements AsyncIterableIterator<unknown> {
+  #queue: unknown[] = [];
+  #waiting: {
+    resolve(result: IteratorResult<unknown>): void;
+    reject(error: unknown): void;
+  } | null = null;
+  #ended = false;
+  #error: unknown = null;
+  #release: () => void;
+
+  constructor(release: () => void) {
+    this.#release = release;
+  }
+
+  push(data: unknown): void {
+    if (this.#waiting !== null) {
+      this.#waiting.resolve({ value: data, done: false });
+      this.#waiting = null;
+    } else {
+      this.#queue.push(data);
+    }
+  }
+
+  end(error: unknown): void {
+    this.#ended = true;
+    this.#error = error;
+    if (this.#waiting !== null) {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      this.#error = null;
+      if (error === null) waiting.resolve({ value: undefined, done: true });
+      else waiting.reject(error);
+    }
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift(), done: false });
+    if (this.#ended) {
+      const error = this.#error;
+      this.#error = null;
+      return error === null
+        ? Promise.resolve({ value: undefined, done: true })
+        : Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    this.#ended = true;
+    this.#queue = [];
+    this.#release();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
   }
 }

@@ -68,11 +68,18 @@ export class WebSocketError extends DOMException {
    * @param cause The underlying error.
    * @returns The error.
    */
-  static fromClose(message: string, closeCode: number, reason: string, cause?: unknown): WebSocketError {
+  static fromClose(
+    message: string,
+    closeCode: number,
+    reason: string,
+    cause?: unknown,
+  ): WebSocketError {
     const error = new WebSocketError(message);
     error.#closeCode = closeCode;
     error.#reason = reason;
-    if (cause !== undefined) Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+    if (cause !== undefined) {
+      Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+    }
     return error;
   }
 }
@@ -85,17 +92,25 @@ export class WebSocketError extends DOMException {
  * @returns The code (1000 when only a reason is given; `null` when neither) and reason.
  * @throws {DOMException} `InvalidAccessError` or `SyntaxError`.
  */
-export function validateCloseInfo(init: WebSocketCloseInfo): { code: number | null; reason: string } {
+export function validateCloseInfo(
+  init: WebSocketCloseInfo,
+): { code: number | null; reason: string } {
   let code: number | null = null;
   if (init.closeCode !== undefined) {
     code = Number(init.closeCode);
     if (!Number.isInteger(code) || !isApplicationCloseCode(code)) {
-      throw new DOMException(`Cannot close: the code must be 1000 or in 3000-4999, got ${init.closeCode}`, "InvalidAccessError");
+      throw new DOMException(
+        `Cannot close: the code must be 1000 or in 3000-4999, got ${init.closeCode}`,
+        "InvalidAccessError",
+      );
     }
   }
   const reason = init.reason === undefined ? "" : String(init.reason);
   if (encodeUtf8(reason).length > MAX_CLOSE_REASON_BYTES) {
-    throw new DOMException(`Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`, "SyntaxError");
+    throw new DOMException(
+      `Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`,
+      "SyntaxError",
+    );
   }
   if (code === null && reason !== "") code = 1000;
   return { code, reason };

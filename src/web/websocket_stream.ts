@@ -18,6 +18,7 @@ import type { Driver } from "../driver.ts";
 import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
+import type { PingOptions } from "../keepalive.ts";
 import { validateCloseInfo, type WebSocketCloseInfo, WebSocketError } from "./websocket_error.ts";
 
 /** Options of {@linkcode WebSocketStream}. */
@@ -66,7 +67,9 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 function highWaterMark(name: string, value: number | undefined): number {
   if (value === undefined) return DEFAULT_HIGH_WATER_MARK;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`Cannot create WebSocketStream: ${name} must be a finite number >= 0, got ${value}`);
+    throw new RangeError(
+      `Cannot create WebSocketStream: ${name} must be a finite number >= 0, got ${value}`,
+    );
   }
   return value;
 }
@@ -122,8 +125,14 @@ export class WebSocketStream {
    * @throws {RangeError} For bad limits or timeouts.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
-    this.#readableHighWaterMark = highWaterMark("readableHighWaterMark", options.readableHighWaterMark);
-    this.#writableHighWaterMark = highWaterMark("writableHighWaterMark", options.writableHighWaterMark);
+    this.#readableHighWaterMark = highWaterMark(
+      "readableHighWaterMark",
+      options.readableHighWaterMark,
+    );
+    this.#writableHighWaterMark = highWaterMark(
+      "writableHighWaterMark",
+      options.writableHighWaterMark,
+    );
     const protocols = options.protocols === undefined
       ? []
       : typeof options.protocols === "string"
@@ -141,9 +150,19 @@ export class WebSocketStream {
     this.#opened.catch(() => {});
     this.#closed.catch(() => {});
     try {
-      this.#run = startClient(String(url), protocols, options, (event) => this.#onEvent(event), (reason) => {
-        this.#failure = reason;
-      });
+      this.#run = startClient(
+        String(url),
+        protocols,
+        {
+          ...options,
+          // Keepalive pongs can only be seen while the readable is pulled.
+          isReading: () => this.#closeRequested || (this.#readController?.desiredSize ?? 1) > 0,
+        },
+        (event) => this.#onEvent(event),
+        (reason) => {
+          this.#failure = reason;
+        },
+      );
     } catch (error) {
       throw error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
     }
@@ -168,6 +187,52 @@ export class WebSocketStream {
   /** Resolves when the connection closed cleanly; rejects with a {@linkcode WebSocketError} otherwise. */
   get closed(): Promise<WebSocketCloseResult> {
     return this.#closed;
+  }
+
+  /**
+   * Sends a ping and resolves with the round-trip time in milliseconds when
+   * its pong arrives. The pong is only seen while the `readable` is read
+   * (or has room in its queue). Not in the WHATWG API.
+   *
+   * @param data At most 125 bytes; a unique payload by default.
+   * @param options `timeout` (default `pongTimeout`) and `signal` for the wait.
+   * @returns The round-trip time.
+   */
+  async ping(data?: BufferSource, options?: PingOptions): Promise<number> {
+    await this.#opened;
+    const bytes = data === undefined
+      ? undefined
+      : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+      : new Uint8Array(data).slice();
+    return this.#run.heartbeat.ping(bytes, options);
+  }
+
+  /**
+   * Iterates over received messages once open: ends after a clean close,
+   * throws a {@linkcode WebSocketError} after an abnormal one. Reading
+   * through the iterator keeps the backpressure of the `readable`.
+   *
+   * @returns The iterator.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string | Uint8Array, void, undefined> {
+    const { readable } = await this.#opened;
+    const reader = readable.getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /** Closes the connection and waits until it is closed, whatever the outcome. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#close(null, "");
+    await this.#closed.catch(() => {});
   }
 
   /**
@@ -270,7 +335,9 @@ export class WebSocketStream {
         }
       },
       cancel: (reason) => {
-        const info = reason instanceof WebSocketError ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason } : {};
+        const info = reason instanceof WebSocketError
+          ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason }
+          : {};
         this.#close(info.closeCode ?? null, info.reason ?? "");
       },
     }, { highWaterMark: this.#readableHighWaterMark, size: messageSize });
@@ -295,14 +362,18 @@ export class WebSocketStream {
           throw new TypeError("Cannot send: a chunk must be a string, an ArrayBuffer or a view");
         }
         // Backpressure: hold the next write while the transport is full.
-        if (driver.transport.bufferedAmount > this.#writableHighWaterMark) await driver.transport.drained();
+        if (driver.transport.bufferedAmount > this.#writableHighWaterMark) {
+          await driver.transport.drained();
+        }
       },
       close: () => {
         this.#close(null, "");
         return this.#closed.then(() => {}, () => {});
       },
       abort: (reason) => {
-        const info = reason instanceof WebSocketError ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason } : {};
+        const info = reason instanceof WebSocketError
+          ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason }
+          : {};
         this.#close(info.closeCode ?? null, info.reason ?? "");
       },
     }, { highWaterMark: 1 });

@@ -30,7 +30,9 @@
  */
 
 export { WebSocket } from "./src/web/websocket.ts";
+export { DEFAULT_MAX_BUFFERED_AMOUNT } from "./src/web/websocket.ts";
 export type { BinaryType, WebSocketInit } from "./src/web/websocket.ts";
+export type { PingOptions } from "./src/keepalive.ts";
 export { WebSocketStream } from "./src/web/websocket_stream.ts";
 export type {
   WebSocketCloseResult,
@@ -46,11 +48,12 @@ export type {
   ErrorEventInit,
   ErrorEventLike,
 } from "./src/web/events.ts";
-export type { ClientOptions } from "./src/client.ts";
+export type { ClientOptions, ClientTraceRecord } from "./src/client.ts";
 export { DEFAULT_TIMEOUTS } from "./src/client.ts";
 export {
   CLOSE_CODE,
   DEFAULT_LIMITS,
+  OPCODE,
   HandshakeError,
   InvalidStateError,
   PROTOCOL_ERROR_CODES,

@@ -96,7 +96,8 @@ function parseAttributes(source: string): Record<string, string> {
 export function parseXml(source: string): XmlElement {
   const root: XmlElement = { name: "#document", attributes: {}, children: [] };
   const stack: XmlElement[] = [root];
-  const tag = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][\s\S]*?>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
+  const tag =
+    /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][\s\S]*?>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
   for (const match of source.matchAll(tag)) {
     const [, closing, opening, attributes = "", selfClosing] = match;
     const parent = stack[stack.length - 1]!;
@@ -186,8 +187,9 @@ export function countBunReport(report: XmlElement, consoleOutput: string): TestC
   const count = emptyCount();
   // Bun's file-level <testsuite> is named after the file: keep it in the path.
   countTestcases(report, [], count);
-  const errors = /^\s*(\d+) errors?\s*$/m.exec(consoleOutput);
-  const errorCount = errors === null ? 0 : Number(errors[1]);
+  // The summary comes last; a test could print a line that looks like it.
+  const errors = [...consoleOutput.matchAll(/^\s*(\d+) errors?\s*$/gm)].pop();
+  const errorCount = errors === undefined ? 0 : Number(errors[1]);
   if (errorCount > 0) {
     count.failed += errorCount;
     count.failures.push(

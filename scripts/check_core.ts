@@ -47,7 +47,8 @@ const WHY_ASYNC = "nothing in src/protocol/ returns a Promise or waits; do async
   "driver (src/driver.ts) and hand the result in";
 const WHY_TIMER = "the core never schedules; timers belong to src/driver.ts";
 const WHY_CLOCK = "the core never reads a clock; pass times in from the driver";
-const WHY_RANDOM = "randomness is injected (randomBytes option) with a crypto.getRandomValues default";
+const WHY_RANDOM =
+  "randomness is injected (randomBytes option) with a crypto.getRandomValues default";
 
 /** Whether `node` is a name that refers to a binding, not a property name. */
 function isReference(node: ts.Identifier): boolean {

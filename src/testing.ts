@@ -27,7 +27,11 @@ import type { Connector, Transport } from "./transport/types.ts";
 import { createMemoryConnector } from "./transport/memory.ts";
 
 export { createMemoryConnector, createMemoryTransportPair } from "./transport/memory.ts";
-export type { MemoryConnector, MemoryTransport, MemoryTransportOptions } from "./transport/memory.ts";
+export type {
+  MemoryConnector,
+  MemoryTransport,
+  MemoryTransportOptions,
+} from "./transport/memory.ts";
 
 /** An in-memory echo server. */
 export interface EchoServer {

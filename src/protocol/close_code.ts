@@ -119,7 +119,9 @@ export function truncateCloseReason(reason: string): string {
  */
 export function encodeClosePayload(code?: number, reason = ""): Uint8Array<ArrayBuffer> {
   if (code === undefined) {
-    if (reason !== "") throw new RangeError("Cannot encode close payload: a reason requires a code");
+    if (reason !== "") {
+      throw new RangeError("Cannot encode close payload: a reason requires a code");
+    }
     return new Uint8Array(0);
   }
   const text = new TextEncoder().encode(reason);
@@ -154,15 +156,24 @@ export interface ClosePayload {
 export function decodeClosePayload(payload: Uint8Array): ClosePayload {
   if (payload.length === 0) return { code: CLOSE_CODE.NoStatusReceived, reason: "" };
   if (payload.length === 1) {
-    throw new ProtocolError("INVALID_CLOSE_PAYLOAD", "Cannot parse close frame: the payload is 1 byte");
+    throw new ProtocolError(
+      "INVALID_CLOSE_PAYLOAD",
+      "Cannot parse close frame: the payload is 1 byte",
+    );
   }
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isReceivableCloseCode(code)) {
-    throw new ProtocolError("INVALID_CLOSE_CODE", `Cannot parse close frame: invalid close code ${code}`);
+    throw new ProtocolError(
+      "INVALID_CLOSE_CODE",
+      `Cannot parse close frame: invalid close code ${code}`,
+    );
   }
   const reasonBytes = payload.subarray(2);
   if (!isValidUtf8(reasonBytes)) {
-    throw new ProtocolError("INVALID_UTF8", "Cannot parse close frame: the reason is not valid UTF-8");
+    throw new ProtocolError(
+      "INVALID_UTF8",
+      "Cannot parse close frame: the reason is not valid UTF-8",
+    );
   }
   return { code, reason: decodeUtf8(reasonBytes) };
 }

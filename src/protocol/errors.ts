@@ -119,7 +119,15 @@ export type HandshakeErrorCode =
   /** A legacy (hybi-00) challenge answer that does not match. */
   | "INVALID_CHALLENGE_RESPONSE"
   /** A legacy (hixie-75/hybi-00) origin or location header that does not match. */
-  | "INVALID_LOCATION";
+  | "INVALID_LOCATION"
+  /** Server side: the request is not a valid WebSocket opening handshake (RFC 6455 §4.2.1); answered 400 or 405. */
+  | "MALFORMED_REQUEST"
+  /** Server side: the request head is larger than `maxHandshakeSize`; answered 431. */
+  | "REQUEST_TOO_LARGE"
+  /** Server side: `Sec-WebSocket-Key` (RFC 6455 §4.2.1 item 5) or a hybi-00 key is invalid; answered 400. */
+  | "INVALID_KEY"
+  /** Server side: a protocol version the server does not speak (RFC 6455 §4.4); answered 426. */
+  | "UNSUPPORTED_VERSION";
 
 /** A response header list: lower-cased names, in order, duplicates kept. */
 export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;

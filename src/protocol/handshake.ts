@@ -52,6 +52,13 @@ export interface HandshakeRequestOptions {
   readonly headers?: HandshakeHeaders;
   /** Extensions to offer, in order of preference. */
   readonly extensions?: readonly Extension[];
+  /**
+   * `"hybi-10"` sends `Sec-WebSocket-Version: 8` and the origin as
+   * `Sec-WebSocket-Origin` (draft-ietf-hybi-thewebsocketprotocol-10 §4.1);
+   * the rest of the handshake is RFC 6455's.
+   * @default "rfc6455"
+   */
+  readonly protocolVersion?: "rfc6455" | "hybi-10";
 }
 
 /** What the server agreed to. */
@@ -218,6 +225,7 @@ export function validateProtocols(protocols: readonly string[]): void {
  */
 export function createHandshakeRequest(options: HandshakeRequestOptions): Uint8Array<ArrayBuffer> {
   const { url, key, protocols = [], extensions = [] } = options;
+  const hybi10 = options.protocolVersion === "hybi-10";
   checkKey(key);
   validateProtocols(protocols);
   const user = normalizeHeaders(options.headers);
@@ -231,16 +239,19 @@ export function createHandshakeRequest(options: HandshakeRequestOptions): Uint8A
     "Upgrade: websocket",
     "Connection: Upgrade",
     `Sec-WebSocket-Key: ${key}`,
-    "Sec-WebSocket-Version: 13",
+    // draft-ietf-hybi-10 §4.1 step 9: "|Sec-WebSocket-Version|. The value of this header field MUST be 8."
+    `Sec-WebSocket-Version: ${hybi10 ? 8 : 13}`,
   ];
   if (options.origin !== undefined) {
     // RFC 6455 §4.1 step 8 (RFC 6454 §7): a single Origin.
-    if (hasUserHeader("origin")) {
+    if (hasUserHeader("origin") || hasUserHeader("sec-websocket-origin")) {
       throw new TypeError(
         "Cannot create handshake request: Origin is given both as an option and as a header",
       );
     }
-    lines.push(`Origin: ${checkValue("Origin", options.origin)}`);
+    // draft-ietf-hybi-10 §4.1 step 8: the origin goes in |Sec-WebSocket-Origin|.
+    const name = hybi10 ? "Sec-WebSocket-Origin" : "Origin";
+    lines.push(`${name}: ${checkValue(name, options.origin)}`);
   }
   // RFC 6455 §4.1 step 10.
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(", ")}`);

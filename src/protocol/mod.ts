@@ -54,7 +54,12 @@
  */
 
 export { ClientConnection, Connection, DEFAULT_LIMITS, ERROR_BODY_LIMIT } from "./connection.ts";
-export type { ClientConnectionOptions, ConnectionOptions, ProtocolConnection, TraceRecord } from "./connection.ts";
+export type {
+  ClientConnectionOptions,
+  ConnectionOptions,
+  ProtocolConnection,
+  TraceRecord,
+} from "./connection.ts";
 export type {
   CloseEvent,
   ClosingEvent,
@@ -65,7 +70,12 @@ export type {
   PongEvent,
 } from "./events.ts";
 export type { ConnectionState } from "./state.ts";
-export { HandshakeError, InvalidStateError, PROTOCOL_ERROR_CODES, ProtocolError } from "./errors.ts";
+export {
+  HandshakeError,
+  InvalidStateError,
+  PROTOCOL_ERROR_CODES,
+  ProtocolError,
+} from "./errors.ts";
 export type { HandshakeErrorCode, HeaderList, ProtocolErrorCode } from "./errors.ts";
 export {
   CLOSE_CODE,
@@ -103,6 +113,11 @@ export type { ResponseHead } from "./http_response.ts";
 export { basicAuthorization, parseWebSocketUrl } from "./url.ts";
 export type { WebSocketUrl } from "./url.ts";
 export { formatExtensionHeader, parseExtensionHeader } from "./extension.ts";
-export type { Extension, ExtensionOfferItem, ExtensionParams, NegotiatedExtension } from "./extension.ts";
+export type {
+  Extension,
+  ExtensionOfferItem,
+  ExtensionParams,
+  NegotiatedExtension,
+} from "./extension.ts";
 export { sha1 } from "./sha1.ts";
 export { decodeBase64, encodeBase64 } from "./base64.ts";

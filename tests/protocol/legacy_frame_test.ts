@@ -83,7 +83,7 @@ const VECTORS: readonly FrameVector[] = [
   },
   {
     name: "a frame with a two-byte length of 128 (skipped)",
-    bytes: concat(hex("8100"), new Uint8Array(128).fill(0xff), hex("00ff")),
+    bytes: concat(hex("808100"), new Uint8Array(128).fill(0xff), hex("00ff")),
     frames: [text("")],
   },
   {

@@ -1,0 +1,255 @@
+/**
+ * Pieces shared by the runtime adapters (private to `src/transport/`).
+ *
+ * - {@linkcode ReadQueue} turns pushed chunks (Node and Bun deliver data by
+ *   callback) into pull-based reads, pausing the socket at a high-water mark.
+ * - {@linkcode WriteQueue} holds bytes the runtime has not taken yet (Deno
+ *   and Bun write with calls that may take only part of a buffer), and copies
+ *   several small chunks into one write.
+ *
+ * @module
+ */
+
+import type { Bytes } from "./types.ts";
+
+/** How a {@linkcode ReadQueue} stops and restarts its source. */
+export interface FlowControl {
+  /** Stop delivering data. */
+  pause(): void;
+  /** Deliver data again. */
+  resume(): void;
+}
+
+/** Queued chunks are copied into one write while their total stays within this. */
+export const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * Chunks pushed by a socket, waiting for {@linkcode ReadQueue.read}.
+ *
+ * The source is paused once `highWaterMark` bytes wait, and resumed when
+ * reading brings the queue back under it. A pending read is served at once,
+ * without queueing. After {@linkcode ReadQueue.fail} the queued chunks are
+ * still read, then every read rejects; after {@linkcode ReadQueue.end}, they
+ * resolve `null`; after {@linkcode ReadQueue.close} queued chunks are dropped
+ * and reads resolve `null`.
+ *
+ * @example Pausing at the mark
+ * ```ts
+ * import { ReadQueue } from "./_util.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const calls: string[] = [];
+ * const queue = new ReadQueue(4, { pause: () => calls.push("pause"), resume: () => calls.push("resume") });
+ * queue.push(new Uint8Array(5));
+ * assert.deepEqual(calls, ["pause"]);
+ * assert.equal((await queue.read())?.length, 5);
+ * assert.deepEqual(calls, ["pause", "resume"]);
+ * ```
+ */
+export class ReadQueue {
+  #chunks: Bytes[] = [];
+  #size = 0;
+  #highWaterMark: number;
+  #flow: FlowControl;
+  #paused = false;
+  #ended = false;
+  #closed = false;
+  #error: Error | null = null;
+  #reader: { resolve(chunk: Bytes | null): void; reject(error: Error): void } | null = null;
+
+  /**
+   * @param highWaterMark Bytes queued before the source is paused.
+   * @param flow The source's pause and resume.
+   */
+  constructor(highWaterMark: number, flow: FlowControl) {
+    this.#highWaterMark = highWaterMark;
+    this.#flow = flow;
+  }
+
+  /** Bytes waiting to be read. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Adds a chunk from the source (ignored after close). */
+  push(chunk: Bytes): void {
+    if (this.#closed) return;
+    const reader = this.#reader;
+    if (reader) {
+      this.#reader = null;
+      return reader.resolve(chunk);
+    }
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+    if (!this.#paused && this.#size >= this.#highWaterMark) {
+      this.#paused = true;
+      this.#flow.pause();
+    }
+  }
+
+  /** The source reached end of stream (or closed cleanly). */
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  /** The source failed; the first error is kept. Ignored after close. */
+  fail(error: Error): void {
+    if (this.#closed) return;
+    this.#error ??= error;
+    this.#wake();
+  }
+
+  /** Closed locally: drops queued chunks; reads resolve `null`. */
+  close(): void {
+    this.#closed = true;
+    this.#chunks = [];
+    this.#size = 0;
+    this.#wake();
+  }
+
+  /** The next chunk, `null` at the end, or a rejection after a failure. One read at a time. */
+  read(): Promise<Bytes | null> {
+    if (this.#reader) {
+      return Promise.reject(new TypeError("Cannot read: a read is already pending"));
+    }
+    const chunk = this.#chunks.shift();
+    if (chunk) {
+      this.#size -= chunk.byteLength;
+      if (this.#paused && this.#size < this.#highWaterMark && !this.#ended && !this.#error) {
+        this.#paused = false;
+        this.#flow.resume();
+      }
+      return Promise.resolve(chunk);
+    }
+    return new Promise((resolve, reject) => {
+      this.#reader = { resolve, reject };
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const reader = this.#reader;
+    if (reader === null || this.#chunks.length > 0) return;
+    if (this.#closed) reader.resolve(null);
+    else if (this.#error) reader.reject(this.#error);
+    else if (this.#ended) reader.resolve(null);
+    else return;
+    this.#reader = null;
+  }
+}
+
+/**
+ * Bytes written by the user and not yet taken by the runtime, in order.
+ *
+ * `size` counts a chunk from {@linkcode WriteQueue.push} until
+ * {@linkcode WriteQueue.written} reports it taken, including while it is
+ * out for writing. A partly taken chunk's rest goes back to the front with
+ * {@linkcode WriteQueue.putBack}.
+ *
+ * @example Coalescing small chunks
+ * ```ts
+ * import { WriteQueue } from "./_util.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const queue = new WriteQueue();
+ * queue.push(new Uint8Array([1]));
+ * queue.push(new Uint8Array([2, 3]));
+ * const drained = queue.drained();
+ * assert.deepEqual(queue.take(), new Uint8Array([1, 2, 3]));
+ * queue.written(3);
+ * await drained;
+ * assert.equal(queue.size, 0);
+ * ```
+ */
+export class WriteQueue {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #waiters: (() => void)[] = [];
+
+  /** Bytes not yet taken by the runtime. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends a chunk (kept by reference). */
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+  }
+
+  /** Removes the next chunk, or several small ones copied together; `undefined` when empty. */
+  take(): Uint8Array | undefined {
+    const chunks = this.#chunks;
+    let count = 0;
+    let total = 0;
+    while (
+      count < chunks.length && (count === 0 || total + chunks[count]!.byteLength <= COALESCE_LIMIT)
+    ) {
+      total += chunks[count]!.byteLength;
+      count++;
+    }
+    if (count <= 1) return chunks.shift();
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks.splice(0, count)) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes;
+  }
+
+  /** Puts the untaken rest of a taken chunk back in front. */
+  putBack(rest: Uint8Array): void {
+    this.#chunks.unshift(rest);
+  }
+
+  /** The runtime took `n` bytes. */
+  written(n: number): void {
+    this.#size -= n;
+    if (this.#size === 0) this.#notify();
+  }
+
+  /** Drops everything (the connection closed). */
+  clear(): void {
+    this.#chunks = [];
+    this.#size = 0;
+    this.#notify();
+  }
+
+  /** Resolves when `size` is 0. */
+  drained(): Promise<void> {
+    if (this.#size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #notify(): void {
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+}
+
+/**
+ * Validates a size option.
+ *
+ * @returns `value`, or `fallback` when `undefined`.
+ * @throws {RangeError} When `value` is not an integer >= `min`.
+ */
+export function checkSize(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min = 0,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot create connector: ${name} must be an integer >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** The message of an error, or the thrown value as a string. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,341 @@
+/**
+ * The {@linkcode Transport} for Bun, over `Bun.connect`.
+ *
+ * Bun pushes incoming data into the `data` handler. The adapter keeps the
+ * chunks in a queue served by {@linkcode Transport.read}, calls
+ * `socket.pause()` once the queue holds `readHighWaterMark` bytes, and
+ * `socket.resume()` when reading brings it back under, so memory stays
+ * bounded and the server feels backpressure through the TCP window.
+ *
+ * `socket.write()` may take only part of a buffer; the rest stays in the
+ * adapter's queue and is written from the `drain` handler, several small
+ * chunks copied into one write. Sockets are opened with `allowHalfOpen`;
+ * {@linkcode Transport.closeWrite} is `socket.shutdown()`.
+ *
+ * `Bun.connect` resolves before the TLS handshake, so the connector waits
+ * for the `handshake` handler and fails with `TLS_FAILED` when verification
+ * did not pass. `Bun.connect` takes no signal: on abort the promise rejects
+ * at once and a socket that arrives later is closed.
+ *
+ * @module
+ */
+
+import { TransportError } from "./types.ts";
+import { checkSize, messageOf, ReadQueue, WriteQueue } from "./_util.ts";
+import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+
+/** The part of a Bun socket that the adapter uses. */
+export interface BunSocketLike {
+  /** Writes what the OS takes now; the number of bytes taken (-1 when closed). */
+  write(data: Uint8Array): number;
+  /** Half-closes (FIN, or TLS close_notify). */
+  shutdown(): void;
+  /** Flushes and closes. */
+  end(): void;
+  /** Closes at once. */
+  terminate(): void;
+  /** Stops the `data` handler. */
+  pause(): void;
+  /** Restarts the `data` handler. */
+  resume(): void;
+  /** Sets `TCP_NODELAY`. */
+  setNoDelay?(noDelay?: boolean): unknown;
+  /** The peer's IP address. */
+  readonly remoteAddress?: string;
+  /** The peer's port. */
+  readonly remotePort?: number;
+}
+
+/** The handlers the adapter gives `Bun.connect`. */
+export interface BunSocketHandler {
+  /** Data arrived. */
+  data(socket: BunSocketLike, data: Uint8Array): void;
+  /** The socket can take more data. */
+  drain(socket: BunSocketLike): void;
+  /** The peer half-closed. */
+  end(socket: BunSocketLike): void;
+  /** An error happened. */
+  error(socket: BunSocketLike, error: Error): void;
+  /** The socket closed; `error` when it was not clean (e.g. reset). */
+  close(socket: BunSocketLike, error?: Error): void;
+  /** TLS handshake done; `success` is false when verification failed. */
+  handshake(socket: BunSocketLike, success: boolean, authorizationError: Error | null): void;
+}
+
+/** What the adapter passes to `Bun.connect`. */
+export type BunConnectOptions =
+  & ({ hostname: string; port: number } | { unix: string })
+  & {
+    allowHalfOpen: boolean;
+    tls?: { ca?: string | string[]; serverName?: string; rejectUnauthorized: boolean };
+    socket: BunSocketHandler;
+  };
+
+/** The part of the `Bun` namespace that the adapter uses. */
+export interface BunLike {
+  /** `Bun.connect`. */
+  connect(options: BunConnectOptions): Promise<BunSocketLike>;
+}
+
+/** Tuning of {@linkcode createBunConnector}. */
+export interface BunConnectorOptions {
+  /**
+   * The socket is paused once this many received bytes wait for `read()`.
+   * @default {65536} small enough to bound memory per connection
+   */
+  readonly readHighWaterMark?: number;
+  /**
+   * `write()` returns `false` once this many bytes are queued.
+   * @default {65536}
+   */
+  readonly writeHighWaterMark?: number;
+}
+
+const KIB = 1024;
+
+/**
+ * Creates a {@linkcode Connector} over a Bun namespace.
+ *
+ * @param bun The namespace; tests pass a fake. Defaults to `globalThis.Bun`
+ * (when absent, connecting rejects with `TransportError("UNSUPPORTED")`).
+ * @param options Buffer limits.
+ * @returns The connector.
+ *
+ * @example Connecting with the real namespace
+ * ```ts ignore
+ * import { createBunConnector } from "./bun.ts";
+ *
+ * const connect = createBunConnector(Bun);
+ * const transport = await connect({ hostname: "example.com", port: 443, tls: {} });
+ * transport.close();
+ * ```
+ */
+export function createBunConnector(
+  bun: BunLike | undefined = (globalThis as { Bun?: BunLike }).Bun,
+  options: BunConnectorOptions = {},
+): Connector {
+  const readHighWaterMark = checkSize(options.readHighWaterMark, 64 * KIB, "readHighWaterMark");
+  const writeHighWaterMark = checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark");
+  return async function connect(connectOptions: ConnectOptions): Promise<Transport> {
+    if (bun === undefined) {
+      throw new TransportError("UNSUPPORTED", "Cannot connect: the Bun namespace is not available");
+    }
+    const { signal, tls } = connectOptions;
+    signal?.throwIfAborted();
+    const transport = new BunTransport(connectOptions, readHighWaterMark, writeHighWaterMark);
+    const ca = tls?.ca === undefined
+      ? undefined
+      : typeof tls.ca === "string"
+      ? tls.ca
+      : [...tls.ca];
+    const serverName = tls?.servername ?? connectOptions.hostname;
+    const onAbort = () => transport.abandon(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      bun.connect({
+        ...(connectOptions.path !== undefined
+          ? { unix: connectOptions.path }
+          : { hostname: connectOptions.hostname, port: connectOptions.port }),
+        allowHalfOpen: true,
+        ...(tls === undefined ? {} : {
+          tls: {
+            ...(ca === undefined ? {} : { ca }),
+            serverName,
+            rejectUnauthorized: tls.dangerouslyDisableCertificateVerification !== true,
+          },
+        }),
+        socket: transport.handler,
+      }).then(
+        (socket) => transport.attach(socket),
+        (error) => transport.abandon(connectError("CONNECT_FAILED", error)),
+      );
+      await transport.opened;
+      return transport;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  };
+}
+
+/**
+ * Opens a transport with `globalThis.Bun`.
+ *
+ * @example Plain TCP
+ * ```ts ignore
+ * import { connectBun } from "./bun.ts";
+ *
+ * const transport = await connectBun({ hostname: "127.0.0.1", port: 8080 });
+ * transport.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+ * console.log(await transport.read());
+ * transport.close();
+ * ```
+ */
+export const connectBun: Connector = createBunConnector();
+
+function connectError(code: "CONNECT_FAILED" | "TLS_FAILED", error: unknown): TransportError {
+  return new TransportError(code, `Cannot connect: ${messageOf(error)}`, { cause: error });
+}
+
+class BunTransport implements Transport {
+  readonly tls: boolean;
+  remoteAddress: TransportAddress | null = null;
+  readonly closed: Promise<void>;
+  readonly opened: Promise<void>;
+  readonly handler: BunSocketHandler;
+  #socket: BunSocketLike | null = null;
+  #open = false;
+  #openFailed = false;
+  #resolveOpen: () => void = () => {};
+  #rejectOpen: (error: unknown) => void = () => {};
+  #resolveClosed: () => void = () => {};
+  #dangerous: boolean;
+  #incoming: ReadQueue;
+  #outgoing = new WriteQueue();
+  #writeHighWaterMark: number;
+  #writeClosed = false;
+  #shut = false;
+  #eof = false;
+  #released = false;
+  #closedLocally = false;
+
+  constructor(options: ConnectOptions, readHighWaterMark: number, writeHighWaterMark: number) {
+    this.tls = options.tls !== undefined;
+    this.#dangerous = options.tls?.dangerouslyDisableCertificateVerification === true;
+    this.#writeHighWaterMark = writeHighWaterMark;
+    this.#incoming = new ReadQueue(readHighWaterMark, {
+      pause: () => this.#socket?.pause(),
+      resume: () => this.#socket?.resume(),
+    });
+    this.opened = new Promise((resolve, reject) => {
+      this.#resolveOpen = resolve;
+      this.#rejectOpen = reject;
+    });
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.handler = {
+      // Bun hands each data event a fresh buffer, never shared memory.
+      data: (_socket, data) =>
+        this.#incoming.push(
+          new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+        ),
+      drain: () => this.#flush(),
+      end: () => {
+        this.#eof = true;
+        this.#incoming.end();
+        this.#finishIfDone();
+      },
+      error: (_socket, error) => this.#onError(error),
+      close: (_socket, error) => {
+        if (error) this.#onError(error);
+        if (!this.#open) {
+          this.abandon(connectError(this.tls ? "TLS_FAILED" : "CONNECT_FAILED", error ?? "closed"));
+        }
+        this.#release();
+      },
+      handshake: (_socket, success, authorizationError) => {
+        if (success || this.#dangerous) this.#ready();
+        else this.abandon(connectError("TLS_FAILED", authorizationError ?? "verification failed"));
+      },
+    };
+  }
+
+  get bufferedAmount(): number {
+    return this.#outgoing.size;
+  }
+
+  /** `Bun.connect` resolved. */
+  attach(socket: BunSocketLike): void {
+    if (this.#openFailed) return socket.terminate();
+    this.#socket = socket;
+    socket.setNoDelay?.(true);
+    const { remoteAddress, remotePort } = socket;
+    if (remoteAddress) this.remoteAddress = { hostname: remoteAddress, port: remotePort ?? 0 };
+    if (!this.tls) this.#ready();
+  }
+
+  /** Connecting failed or was aborted: reject, and close whatever exists. */
+  abandon(reason: unknown): void {
+    if (this.#open || this.#openFailed) return;
+    this.#openFailed = true;
+    this.#rejectOpen(reason);
+    this.#socket?.terminate();
+  }
+
+  read(): Promise<Bytes | null> {
+    return this.#incoming.read();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!this.#writeClosed && !this.#released && chunk.byteLength > 0) {
+      this.#outgoing.push(chunk);
+      if (this.#outgoing.size === chunk.byteLength) this.#flush();
+    }
+    return this.#outgoing.size < this.#writeHighWaterMark;
+  }
+
+  drained(): Promise<void> {
+    return this.#outgoing.drained();
+  }
+
+  closeWrite(): void {
+    if (this.#writeClosed || this.#released) return;
+    this.#writeClosed = true;
+    this.#flush();
+  }
+
+  close(): void {
+    if (this.#closedLocally) return;
+    this.#closedLocally = true;
+    this.#incoming.close();
+    this.#end();
+  }
+
+  #ready(): void {
+    if (this.#openFailed || this.#open) return;
+    this.#open = true;
+    this.#resolveOpen();
+  }
+
+  #onError(error: Error): void {
+    if (this.#released) return;
+    this.#incoming.fail(
+      new TransportError("CONNECTION_LOST", `Cannot read: ${error.message}`, { cause: error }),
+    );
+  }
+
+  /** Writes queued chunks until the socket takes no more; the rest waits for `drain`. */
+  #flush(): void {
+    const socket = this.#socket;
+    if (socket === null || !this.#open || this.#released) return;
+    for (let bytes = this.#outgoing.take(); bytes; bytes = this.#outgoing.take()) {
+      const n = socket.write(bytes);
+      if (n < 0) return; // Closed: the close handler reports it.
+      this.#outgoing.written(n);
+      if (n < bytes.byteLength) return this.#outgoing.putBack(bytes.subarray(n));
+    }
+    if (this.#writeClosed && !this.#shut) {
+      this.#shut = true;
+      socket.shutdown();
+      this.#finishIfDone();
+    }
+  }
+
+  /** Both directions ended: release the socket, as Node does for a half-open socket. */
+  #finishIfDone(): void {
+    if (this.#eof && this.#shut) this.#end();
+  }
+
+  /** Flushes Bun's own buffer, sends FIN and releases the socket. */
+  #end(): void {
+    // Bun runs the close handler synchronously inside end().
+    if (!this.#released) this.#socket?.end();
+    this.#release();
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#outgoing.clear();
+    this.#incoming.end();
+    this.#resolveClosed();
+  }
+}

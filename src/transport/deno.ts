@@ -1,0 +1,334 @@
+/**
+ * The {@linkcode Transport} for Deno, over `Deno.connect` and
+ * `Deno.startTls`.
+ *
+ * Reading is truly pull-based: `conn.read()` is only called from
+ * {@linkcode Transport.read}, so nothing is buffered in JavaScript while
+ * nobody reads, and the TCP window closes on the server.
+ *
+ * Writes are queued and written in order by one loop, which handles partial
+ * writes and copies several small queued chunks into one `conn.write()`.
+ *
+ * TLS connects with TCP first and then calls `Deno.startTls` with the name
+ * to verify, so `servername` may differ from the host connected to. Deno can
+ * only turn off certificate checks process-wide
+ * (`--unsafely-ignore-certificate-errors`), so
+ * `dangerouslyDisableCertificateVerification` is refused with
+ * `TransportError("UNSUPPORTED")`.
+ *
+ * @module
+ */
+
+import { TransportError } from "./types.ts";
+import { checkSize, messageOf, WriteQueue } from "./_util.ts";
+import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+
+/** The part of a `Deno.Conn` (TCP, unix or TLS) that the adapter uses. */
+export interface DenoConnLike {
+  /** Reads into `buffer`; the number of bytes, or `null` at end of stream. */
+  read(buffer: Uint8Array): Promise<number | null>;
+  /** Writes some of `bytes`; the number written. */
+  write(bytes: Uint8Array): Promise<number>;
+  /** Shuts down the write side. */
+  closeWrite(): Promise<void>;
+  /** Releases the resource. */
+  close(): void;
+  /** The peer's address. */
+  readonly remoteAddr: {
+    readonly hostname?: string;
+    readonly port?: number;
+    readonly path?: string | null;
+  };
+  /** TCP only. */
+  setNoDelay?(noDelay?: boolean): void;
+  /** TLS only: completes the handshake. */
+  handshake?(): Promise<unknown>;
+}
+
+/** The part of the `Deno` namespace that the adapter uses. */
+export interface DenoLike {
+  /** `Deno.connect` over TCP. */
+  connect(options: { hostname: string; port: number; signal?: AbortSignal }): Promise<DenoConnLike>;
+  /** `Deno.connect` over a unix socket. */
+  connect(options: { transport: "unix"; path: string }): Promise<DenoConnLike>;
+  /** `Deno.startTls`. */
+  startTls(
+    conn: DenoConnLike,
+    options: { hostname: string; caCerts?: string[] },
+  ): Promise<DenoConnLike>;
+}
+
+/** Tuning of {@linkcode createDenoConnector}. */
+export interface DenoConnectorOptions {
+  /**
+   * `write()` returns `false` once this many bytes are queued.
+   * @default {65536} enough to keep a loopback or LAN link busy, small enough to bound memory
+   */
+  readonly writeHighWaterMark?: number;
+  /**
+   * Size of the buffer each `conn.read()` fills. A read that fills at least
+   * half of it is handed out as is; a smaller one is copied out and the
+   * buffer reused, so a small chunk never pins a large buffer.
+   * @default {65536}
+   */
+  readonly readSize?: number;
+}
+
+const KIB = 1024;
+
+/**
+ * Creates a {@linkcode Connector} over a Deno namespace.
+ *
+ * @param deno The namespace; tests pass a fake. Defaults to `globalThis.Deno`
+ * (when absent, connecting rejects with `TransportError("UNSUPPORTED")`).
+ * @param options Buffer sizes.
+ * @returns The connector.
+ *
+ * @example Connecting with the real namespace
+ * ```ts ignore
+ * import { createDenoConnector } from "./deno.ts";
+ *
+ * const connect = createDenoConnector(Deno);
+ * const transport = await connect({ hostname: "example.com", port: 443, tls: {} });
+ * transport.close();
+ * ```
+ */
+export function createDenoConnector(
+  deno: DenoLike | undefined = (globalThis as { Deno?: DenoLike }).Deno,
+  options: DenoConnectorOptions = {},
+): Connector {
+  const writeHighWaterMark = checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark");
+  const readSize = checkSize(options.readSize, 64 * KIB, "readSize", 1);
+  return async function connect(connectOptions: ConnectOptions): Promise<Transport> {
+    if (deno === undefined) {
+      throw new TransportError(
+        "UNSUPPORTED",
+        "Cannot connect: the Deno namespace is not available",
+      );
+    }
+    const conn = await open(deno, connectOptions);
+    return new DenoTransport(conn, connectOptions.tls !== undefined, writeHighWaterMark, readSize);
+  };
+}
+
+/**
+ * Opens a transport with `globalThis.Deno`.
+ *
+ * @example Plain TCP
+ * ```ts ignore
+ * import { connectDeno } from "./deno.ts";
+ *
+ * const transport = await connectDeno({ hostname: "127.0.0.1", port: 8080 });
+ * transport.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+ * console.log(await transport.read());
+ * transport.close();
+ * ```
+ */
+export const connectDeno: Connector = createDenoConnector();
+
+function closeQuietly(conn: DenoConnLike): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLike> {
+  const { signal, tls } = options;
+  signal?.throwIfAborted();
+  if (tls?.dangerouslyDisableCertificateVerification) {
+    throw new TransportError(
+      "UNSUPPORTED",
+      "Cannot connect: Deno can only disable certificate verification process-wide (--unsafely-ignore-certificate-errors)",
+    );
+  }
+  let conn: DenoConnLike;
+  try {
+    conn = options.path !== undefined
+      ? await deno.connect({ transport: "unix", path: options.path })
+      : await deno.connect({
+        hostname: options.hostname,
+        port: options.port,
+        ...(signal ? { signal } : {}),
+      });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw new TransportError("CONNECT_FAILED", `Cannot connect: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  if (signal?.aborted) {
+    closeQuietly(conn);
+    throw signal.reason;
+  }
+  conn.setNoDelay?.(true);
+  if (tls === undefined) return conn;
+  // Closing the connection makes a pending handshake fail at once.
+  const onAbort = () => closeQuietly(conn);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const ca = tls.ca === undefined
+      ? undefined
+      : typeof tls.ca === "string"
+      ? [tls.ca]
+      : [...tls.ca];
+    conn = await deno.startTls(conn, {
+      hostname: tls.servername ?? options.hostname,
+      ...(ca ? { caCerts: ca } : {}),
+    });
+    signal?.throwIfAborted();
+    await conn.handshake?.();
+    return conn;
+  } catch (error) {
+    closeQuietly(conn);
+    if (signal?.aborted) throw signal.reason;
+    throw new TransportError("TLS_FAILED", `Cannot connect: ${messageOf(error)}`, { cause: error });
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+class DenoTransport implements Transport {
+  readonly tls: boolean;
+  readonly remoteAddress: TransportAddress | null;
+  readonly closed: Promise<void>;
+  #conn: DenoConnLike;
+  #writeHighWaterMark: number;
+  #readSize: number;
+  #buffer: Bytes | null = null;
+  #reading = false;
+  #queue = new WriteQueue();
+  #writing = false;
+  #writeClosed = false;
+  #shut = false;
+  #eof = false;
+  #released = false;
+  #error: TransportError | null = null;
+  #inFlight = 0;
+  #resolveClosed: () => void = () => {};
+
+  constructor(conn: DenoConnLike, tls: boolean, writeHighWaterMark: number, readSize: number) {
+    this.#conn = conn;
+    this.tls = tls;
+    this.#writeHighWaterMark = writeHighWaterMark;
+    this.#readSize = readSize;
+    const { hostname, port, path } = conn.remoteAddr;
+    this.remoteAddress = hostname !== undefined
+      ? { hostname, port: port ?? 0 }
+      : typeof path === "string"
+      ? { hostname: path, port: 0 }
+      : null;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  get bufferedAmount(): number {
+    return this.#queue.size;
+  }
+
+  async read(): Promise<Bytes | null> {
+    if (this.#reading) throw new TypeError("Cannot read: a read is already pending");
+    if (this.#error) throw this.#error;
+    if (this.#released || this.#eof) return null;
+    this.#reading = true;
+    try {
+      for (;;) {
+        const buffer = this.#buffer ??= new Uint8Array(this.#readSize);
+        const n = await this.#track(this.#conn.read(buffer));
+        if (n === null) {
+          this.#eof = true;
+          this.#finishIfDone();
+          return null;
+        }
+        if (n === 0) continue;
+        if (n * 2 < buffer.length) return buffer.slice(0, n);
+        this.#buffer = null;
+        return buffer.subarray(0, n);
+      }
+    } catch (error) {
+      if (this.#error) throw this.#error;
+      if (this.#released) return null;
+      throw this.#fail("read", error);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (!this.#writeClosed && !this.#released && chunk.byteLength > 0) {
+      this.#queue.push(chunk);
+      if (!this.#writing) void this.#flush();
+    }
+    return this.#queue.size < this.#writeHighWaterMark;
+  }
+
+  drained(): Promise<void> {
+    return this.#queue.drained();
+  }
+
+  closeWrite(): void {
+    if (this.#writeClosed || this.#released) return;
+    this.#writeClosed = true;
+    if (!this.#writing) void this.#flush();
+  }
+
+  close(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#queue.clear();
+    closeQuietly(this.#conn);
+    this.#settle();
+  }
+
+  /** The single write loop: queued chunks in order, then the shutdown if asked. */
+  async #flush(): Promise<void> {
+    this.#writing = true;
+    try {
+      for (let bytes = this.#queue.take(); bytes && !this.#released; bytes = this.#queue.take()) {
+        for (let offset = 0; offset < bytes.byteLength;) {
+          const n = await this.#track(this.#conn.write(bytes.subarray(offset)));
+          if (this.#released) return;
+          offset += n;
+          this.#queue.written(n);
+        }
+      }
+      if (this.#writeClosed && !this.#shut && !this.#released) {
+        await this.#track(this.#conn.closeWrite());
+        this.#shut = true;
+        this.#finishIfDone();
+      }
+    } catch (error) {
+      if (!this.#released) this.#fail("write", error);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Counts an operation on the resource, so `closed` waits for it to settle. */
+  async #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await operation;
+    } finally {
+      this.#inFlight--;
+      this.#settle();
+    }
+  }
+
+  #fail(action: string, error: unknown): TransportError {
+    this.#error ??= new TransportError("CONNECTION_LOST", `Cannot ${action}: ${messageOf(error)}`, {
+      cause: error,
+    });
+    this.close();
+    return this.#error;
+  }
+
+  /** Both directions ended: release the resource, as Node does for a half-open socket. */
+  #finishIfDone(): void {
+    if (this.#eof && this.#shut) this.close();
+  }
+
+  #settle(): void {
+    if (this.#released && this.#inFlight === 0) this.#resolveClosed();
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The {@linkcode Transport} for Node, over `node:net` and `node:tls`.
+ *
+ * Node pushes incoming data through `'data'` events. The adapter keeps the
+ * chunks in a queue served by {@linkcode Transport.read} and calls
+ * `socket.pause()` once the queue holds `readHighWaterMark` bytes, and
+ * `socket.resume()` when reading brings it back under. Memory per
+ * connection is then bounded by the mark plus one chunk (Node reads at most
+ * 64 KiB at a time) plus the stream's own small buffer, and the server
+ * feels backpressure through the TCP window.
+ *
+ * Writes go straight to `socket.write()`, which queues in Node;
+ * `bufferedAmount` is the socket's `writableLength`, and
+ * {@linkcode Transport.drained} waits for the callback of the last write.
+ * Sockets are opened with `allowHalfOpen`, so {@linkcode Transport.closeWrite}
+ * (`socket.end()`) and the server's end of stream are independent.
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { TransportError } from "./types.ts";
+import { checkSize, messageOf, ReadQueue } from "./_util.ts";
+import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+
+/** The part of a `net.Socket` / `tls.TLSSocket` that the adapter uses. */
+export interface NodeSocketLike {
+  /** Adds an event listener. */
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Removes an event listener. */
+  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  /** Queues bytes; `callback` runs once they reach the OS (or fail). */
+  write(chunk: Uint8Array, callback: (error?: Error | null) => void): boolean;
+  /** Half-closes after the queued bytes. */
+  end(): unknown;
+  /** Closes at once. */
+  destroy(): unknown;
+  /** Stops `'data'` events. */
+  pause(): unknown;
+  /** Restarts `'data'` events. */
+  resume(): unknown;
+  /** Sets `TCP_NODELAY`. */
+  setNoDelay(noDelay?: boolean): unknown;
+  /** Bytes queued and not yet handed to the OS. */
+  readonly writableLength: number;
+  /** The peer's IP address. */
+  readonly remoteAddress?: string | undefined;
+  /** The peer's port. */
+  readonly remotePort?: number | undefined;
+}
+
+/** The functions of `node:net` and `node:tls` that the adapter uses. */
+export interface NodeModules {
+  /** `node:net`. */
+  readonly net: { connect(options: net.NetConnectOpts): NodeSocketLike };
+  /** `node:tls`. */
+  readonly tls: {
+    connect(options: tls.ConnectionOptions & { allowHalfOpen?: boolean }): NodeSocketLike;
+  };
+}
+
+/** Tuning of {@linkcode createNodeConnector}. */
+export interface NodeConnectorOptions {
+  /**
+   * The socket is paused once this many received bytes wait for `read()`.
+   * @default {65536} one full Node read; small enough to bound memory per connection
+   */
+  readonly readHighWaterMark?: number;
+  /**
+   * `write()` returns `false` once this many bytes are queued.
+   * @default {65536}
+   */
+  readonly writeHighWaterMark?: number;
+}
+
+const KIB = 1024;
+
+/**
+ * Creates a {@linkcode Connector} over `node:net` and `node:tls`.
+ *
+ * @param modules The modules; tests pass fakes. Defaults to the real ones.
+ * @param options Buffer limits.
+ * @returns The connector.
+ *
+ * @example Connecting with a smaller read buffer
+ * ```ts ignore
+ * import { createNodeConnector } from "./node.ts";
+ *
+ * const connect = createNodeConnector(undefined, { readHighWaterMark: 16 * 1024 });
+ * const transport = await connect({ hostname: "example.com", port: 443, tls: {} });
+ * transport.close();
+ * ```
+ */
+export function createNodeConnector(
+  modules: NodeModules = { net, tls },
+  options: NodeConnectorOptions = {},
+): Connector {
+  const limits = {
+    read: checkSize(options.readHighWaterMark, 64 * KIB, "readHighWaterMark"),
+    write: checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark"),
+  };
+  return function connect(connectOptions: ConnectOptions): Promise<Transport> {
+    return open(modules, connectOptions, limits);
+  };
+}
+
+/**
+ * Opens a transport with the real `node:net` and `node:tls`.
+ *
+ * @example Plain TCP
+ * ```ts ignore
+ * import { connectNode } from "./node.ts";
+ *
+ * const transport = await connectNode({ hostname: "127.0.0.1", port: 8080 });
+ * transport.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
+ * console.log(await transport.read());
+ * transport.close();
+ * ```
+ */
+export const connectNode: Connector = createNodeConnector();
+
+function ignore(): void {}
+
+function createSocket(modules: NodeModules, options: ConnectOptions): NodeSocketLike {
+  const target = options.path !== undefined
+    ? { path: options.path }
+    : { host: options.hostname, port: options.port };
+  const settings = options.tls;
+  if (settings === undefined) return modules.net.connect({ ...target, allowHalfOpen: true });
+  const name = settings.servername ?? options.hostname;
+  return modules.tls.connect({
+    ...target,
+    allowHalfOpen: true,
+    // SNI must not be an IP address (RFC 6066 §3); the name is still verified.
+    ...(net.isIP(name) ? {} : { servername: name }),
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+    ...(settings.ca === undefined
+      ? {}
+      : { ca: typeof settings.ca === "string" ? settings.ca : [...settings.ca] }),
+    rejectUnauthorized: settings.dangerouslyDisableCertificateVerification !== true,
+  });
+}
+
+function open(
+  modules: NodeModules,
+  options: ConnectOptions,
+  limits: { read: number; write: number },
+): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) return reject(signal.reason);
+    const secure = options.tls !== undefined;
+    let socket: NodeSocketLike;
+    try {
+      socket = createSocket(modules, options);
+    } catch (error) {
+      return reject(
+        new TransportError("CONNECT_FAILED", `Cannot connect: ${messageOf(error)}`, {
+          cause: error,
+        }),
+      );
+    }
+    // Stays attached: a destroyed socket may still report an error later.
+    socket.on("error", ignore);
+    let tcpConnected = false;
+    function cleanup(): void {
+      socket.removeListener("connect", onConnect);
+      socket.removeListener("secureConnect", onReady);
+      socket.removeListener("error", onError);
+      socket.removeListener("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    function onConnect(): void {
+      tcpConnected = true;
+      socket.setNoDelay(true);
+      if (!secure) onReady();
+    }
+    function onReady(): void {
+      cleanup();
+      resolve(new NodeTransport(socket, secure, limits.read, limits.write));
+    }
+    function onError(error: Error): void {
+      cleanup();
+      socket.destroy();
+      const code = secure && tcpConnected ? "TLS_FAILED" : "CONNECT_FAILED";
+      reject(new TransportError(code, `Cannot connect: ${error.message}`, { cause: error }));
+    }
+    function onClose(): void {
+      onError(new Error("the connection closed during setup"));
+    }
+    function onAbort(): void {
+      cleanup();
+      socket.destroy();
+      reject(signal!.reason);
+    }
+    socket.on("connect", onConnect);
+    socket.on("secureConnect", onReady);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+class NodeTransport implements Transport {
+  readonly tls: boolean;
+  readonly remoteAddress: TransportAddress | null;
+  readonly closed: Promise<void>;
+  #socket: NodeSocketLike;
+  #incoming: ReadQueue;
+  #writeHighWaterMark: number;
+  #released = false;
+  #closedLocally = false;
+  #writeClosed = false;
+  #pendingWrites = 0;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(
+    socket: NodeSocketLike,
+    secure: boolean,
+    readHighWaterMark: number,
+    writeHighWaterMark: number,
+  ) {
+    this.#socket = socket;
+    this.tls = secure;
+    this.#writeHighWaterMark = writeHighWaterMark;
+    this.#incoming = new ReadQueue(readHighWaterMark, {
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+    const { remoteAddress, remotePort } = socket;
+    this.remoteAddress = remoteAddress === undefined
+      ? null
+      : { hostname: remoteAddress, port: remotePort ?? 0 };
+    socket.on("data", (data: Uint8Array) => {
+      // Socket buffers are never shared memory, and each one is fresh.
+      this.#incoming.push(
+        new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+      );
+    });
+    socket.on("end", () => this.#incoming.end());
+    socket.on("error", (error: Error) => {
+      this.#incoming.fail(
+        new TransportError("CONNECTION_LOST", `Cannot read: ${error.message}`, { cause: error }),
+      );
+    });
+    this.closed = new Promise((resolve) => {
+      socket.on("close", () => {
+        this.#released = true;
+        this.#incoming.end();
+        this.#notifyDrained();
+        resolve();
+      });
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.#released ? 0 : this.#socket.writableLength;
+  }
+
+  read(): Promise<Bytes | null> {
+    return this.#incoming.read();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.#writeClosed || this.#released || this.#closedLocally) return true;
+    if (chunk.byteLength > 0) {
+      this.#pendingWrites++;
+      this.#socket.write(chunk, () => {
+        this.#pendingWrites--;
+        this.#notifyDrained();
+      });
+    }
+    return this.#socket.writableLength < this.#writeHighWaterMark;
+  }
+
+  drained(): Promise<void> {
+    if (this.#pendingWrites === 0 || this.#released || this.#closedLocally) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  closeWrite(): void {
+    if (this.#writeClosed || this.#released || this.#closedLocally) return;
+    this.#writeClosed = true;
+    this.#socket.end();
+  }
+
+  close(): void {
+    if (this.#closedLocally) return;
+    this.#closedLocally = true;
+    this.#incoming.close();
+    this.#socket.destroy();
+    this.#notifyDrained();
+  }
+
+  #notifyDrained(): void {
+    if (this.#pendingWrites !== 0 && !this.#released && !this.#closedLocally) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Picks the {@linkcode Connector} for the running runtime. This is the only
+ * file that looks at `globalThis` to tell runtimes apart.
+ *
+ * It tests for the API each adapter needs (`Deno.connect`, `Bun.connect`)
+ * rather than sniffing a user agent, falls back to Node's `node:net`, loads
+ * the adapter with a dynamic `import()` on first use, and caches it. The
+ * client calls {@linkcode getDefaultConnector} only when the user passed no
+ * connector of their own; {@linkcode setDefaultConnector} replaces the
+ * choice process-wide.
+ *
+ * @module
+ */
+
+import type { Connector } from "./types.ts";
+
+/** The runtimes with an adapter. */
+export type RuntimeName = "deno" | "bun" | "node";
+
+let override: Connector | undefined;
+let cached: Promise<Connector> | undefined;
+
+/**
+ * Tells which adapter fits a global object.
+ *
+ * @param globals The object to inspect; defaults to `globalThis`.
+ * @returns `"deno"` when `Deno.connect` is a function, else `"bun"` when
+ * `Bun.connect` is, else `"node"`.
+ *
+ * @example Inspecting fake globals
+ * ```ts
+ * import { detectRuntime } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(detectRuntime({ Bun: { connect() {} } }), "bun");
+ * assert.equal(detectRuntime({}), "node");
+ * ```
+ */
+export function detectRuntime(globals: object = globalThis): RuntimeName {
+  const { Deno, Bun } = globals as { Deno?: { connect?: unknown }; Bun?: { connect?: unknown } };
+  if (typeof Deno?.connect === "function") return "deno";
+  if (typeof Bun?.connect === "function") return "bun";
+  return "node";
+}
+
+/**
+ * Loads the adapter for a runtime.
+ *
+ * @param runtime Which adapter.
+ * @returns Its default connector (`connectDeno`, `connectBun` or `connectNode`).
+ *
+ * @example Loading the in-process runtime's adapter
+ * ```ts
+ * import { detectRuntime, loadConnector } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const connector = await loadConnector(detectRuntime());
+ * assert.equal(typeof connector, "function");
+ * ```
+ */
+export async function loadConnector(runtime: RuntimeName): Promise<Connector> {
+  switch (runtime) {
+    case "deno":
+      return (await import("./deno.ts")).connectDeno;
+    case "bun":
+      return (await import("./bun.ts")).connectBun;
+    case "node":
+      return (await import("./node.ts")).connectNode;
+  }
+}
+
+/**
+ * Returns the connector set with {@linkcode setDefaultConnector}, or else
+ * the adapter for the running runtime, loaded once and cached.
+ *
+ * @returns The connector.
+ *
+ * @example Overriding the default
+ * ```ts
+ * import { getDefaultConnector, setDefaultConnector } from "./select.ts";
+ * import { createMemoryConnector } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const { connector } = createMemoryConnector();
+ * setDefaultConnector(connector);
+ * assert.equal(await getDefaultConnector(), connector);
+ * setDefaultConnector(undefined);
+ * ```
+ */
+export function getDefaultConnector(): Promise<Connector> {
+  if (override !== undefined) return Promise.resolve(override);
+  cached ??= loadConnector(detectRuntime()).catch((error: unknown) => {
+    cached = undefined; // Let a later call try again.
+    throw error;
+  });
+  return cached;
+}
+
+/**
+ * Replaces the connector {@linkcode getDefaultConnector} returns, for every
+ * client in the process that does not pass its own.
+ *
+ * @param connector The replacement, or `undefined` to go back to detection.
+ *
+ * @example Routing every client through a custom connector
+ * ```ts
+ * import { setDefaultConnector } from "./select.ts";
+ * import { createMemoryConnector } from "./memory.ts";
+ *
+ * setDefaultConnector(createMemoryConnector().connector);
+ * setDefaultConnector(undefined);
+ * ```
+ */
+export function setDefaultConnector(connector: Connector | undefined): void {
+  override = connector;
+}

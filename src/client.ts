@@ -212,9 +212,13 @@ export function startClient(
     if (driver !== null) {
       driver.abort();
     } else {
-      // No transport yet: report the close ourselves through the connection.
+      // No transport yet: report the close ourselves through the connection,
+      // as a task of its own (never inside the caller's `close()`).
       connection.fail(1006);
-      for (const event of connection.eventsReceived()) onEvent(event);
+      const events = connection.eventsReceived();
+      queueMicrotask(() => {
+        for (const event of events) onEvent(event);
+      });
     }
   }
 

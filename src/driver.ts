@@ -42,6 +42,7 @@ export class Driver {
   #ended = false;
   #reading: Promise<boolean> | null = null;
   #transportError: unknown = null;
+  #aborted = false;
 
   /**
    * Creates the driver; nothing happens until {@linkcode Driver.flush} or
@@ -182,14 +183,22 @@ export class Driver {
   }
 
   /**
-   * Ends everything now: closes the transport and reports the close event
-   * (code 1006) if it was not reported yet. For aborts and local failures.
+   * Ends everything: closes the transport now and reports the close event
+   * (code 1006, unless the closing handshake had completed) in a microtask,
+   * if it was not reported yet. For aborts and local failures.
    */
   abort(): void {
-    if (this.#ended) return;
+    if (this.#ended || this.#aborted) return;
+    this.#aborted = true;
     this.transport.close();
-    this.connection.receiveEof();
-    this.#afterInput();
+    // Events are dispatched as a task of their own, never inside the
+    // caller's `close()` or `send()` (WHATWG: events are queued, not fired
+    // synchronously).
+    queueMicrotask(() => {
+      if (this.#ended) return;
+      this.connection.receiveEof();
+      this.#afterInput();
+    });
   }
 
   #release(): void {

@@ -69,6 +69,7 @@ export type {
 } from "./src/protocol/mod.ts";
 export { TransportError } from "./src/transport/types.ts";
 export type {
+  Bytes,
   ConnectOptions,
   Connector,
   TlsOptions,

@@ -58,6 +58,8 @@ export class ReadQueue {
   #reader: { resolve(chunk: Bytes | null): void; reject(error: Error): void } | null = null;
 
   /**
+   * Creates an empty queue.
+   *
    * @param highWaterMark Bytes queued before the source is paused.
    * @param flow The source's pause and resume.
    */

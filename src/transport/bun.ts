@@ -120,32 +120,17 @@ export function createBunConnector(
     if (bun === undefined) {
       throw new TransportError("UNSUPPORTED", "Cannot connect: the Bun namespace is not available");
     }
-    const { signal, tls } = connectOptions;
+    const { signal } = connectOptions;
     signal?.throwIfAborted();
     const transport = new BunTransport(connectOptions, readHighWaterMark, writeHighWaterMark);
-    const ca = tls?.ca === undefined
-      ? undefined
-      : typeof tls.ca === "string"
-      ? tls.ca
-      : [...tls.ca];
-    const serverName = tls?.servername ?? connectOptions.hostname;
     const onAbort = () => transport.abandon(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      bun.connect({
-        ...(connectOptions.path !== undefined
-          ? { unix: connectOptions.path }
-          : { hostname: connectOptions.hostname, port: connectOptions.port }),
-        allowHalfOpen: true,
-        ...(tls === undefined ? {} : {
-          tls: {
-            ...(ca === undefined ? {} : { ca }),
-            serverName,
-            rejectUnauthorized: tls.dangerouslyDisableCertificateVerification !== true,
-          },
-        }),
-        socket: transport.handler,
-      }).then(
+      const socket = new Promise<BunSocketLike>((resolve) => {
+        // A synchronous throw (bad options) becomes a rejection too.
+        resolve(bun.connect(toBunOptions(connectOptions, transport.handler)));
+      });
+      socket.then(
         (socket) => transport.attach(socket),
         (error) => transport.abandon(connectError("CONNECT_FAILED", error)),
       );
@@ -172,17 +157,36 @@ export function createBunConnector(
  */
 export const connectBun: Connector = createBunConnector();
 
+function toBunOptions(options: ConnectOptions, socket: BunSocketHandler): BunConnectOptions {
+  const { tls } = options;
+  const target = options.path !== undefined
+    ? { unix: options.path }
+    : { hostname: options.hostname, port: options.port };
+  if (tls === undefined) return { ...target, allowHalfOpen: true, socket };
+  const ca = tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] };
+  return {
+    ...target,
+    allowHalfOpen: true,
+    tls: {
+      ...ca,
+      serverName: tls.servername ?? options.hostname,
+      rejectUnauthorized: tls.dangerouslyDisableCertificateVerification !== true,
+    },
+    socket,
+  };
+}
+
 function connectError(code: "CONNECT_FAILED" | "TLS_FAILED", error: unknown): TransportError {
   return new TransportError(code, `Cannot connect: ${messageOf(error)}`, { cause: error });
 }
 
 class BunTransport implements Transport {
   readonly tls: boolean;
-  remoteAddress: TransportAddress | null = null;
   readonly closed: Promise<void>;
   readonly opened: Promise<void>;
   readonly handler: BunSocketHandler;
   #socket: BunSocketLike | null = null;
+  #remoteAddress: TransportAddress | null = null;
   #open = false;
   #openFailed = false;
   #resolveOpen: () => void = () => {};
@@ -242,13 +246,17 @@ class BunTransport implements Transport {
     return this.#outgoing.size;
   }
 
+  get remoteAddress(): TransportAddress | null {
+    return this.#remoteAddress;
+  }
+
   /** `Bun.connect` resolved. */
   attach(socket: BunSocketLike): void {
     if (this.#openFailed) return socket.terminate();
     this.#socket = socket;
     socket.setNoDelay?.(true);
     const { remoteAddress, remotePort } = socket;
-    if (remoteAddress) this.remoteAddress = { hostname: remoteAddress, port: remotePort ?? 0 };
+    if (remoteAddress) this.#remoteAddress = { hostname: remoteAddress, port: remotePort ?? 0 };
     if (!this.tls) this.#ready();
   }
 

@@ -14,7 +14,8 @@
  * only turn off certificate checks process-wide
  * (`--unsafely-ignore-certificate-errors`), so
  * `dangerouslyDisableCertificateVerification` is refused with
- * `TransportError("UNSUPPORTED")`.
+ * `TransportError("UNSUPPORTED")`. A TLS peer that closes without
+ * close_notify reads as end of stream, as on Node and Bun.
  *
  * @module
  */
@@ -84,13 +85,25 @@ const KIB = 1024;
  * @param options Buffer sizes.
  * @returns The connector.
  *
- * @example Connecting with the real namespace
- * ```ts ignore
+ * @example Tuning the buffers
+ * ```ts
  * import { createDenoConnector } from "./deno.ts";
+ * import assert from "node:assert/strict";
  *
- * const connect = createDenoConnector(Deno);
- * const transport = await connect({ hostname: "example.com", port: 443, tls: {} });
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = listener.accept().then(async (conn) => {
+ *   await conn.write(new Uint8Array(100));
+ *   conn.close();
+ * });
+ * const connect = createDenoConnector(Deno, { readSize: 16 * 1024, writeHighWaterMark: 1024 });
+ * const transport = await connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(transport.write(new Uint8Array(2048)), false);
+ * await transport.drained();
+ * assert.equal((await transport.read())?.byteLength, 100);
+ * await serving;
  * transport.close();
+ * await transport.closed;
+ * listener.close();
  * ```
  */
 export function createDenoConnector(
@@ -114,17 +127,30 @@ export function createDenoConnector(
 /**
  * Opens a transport with `globalThis.Deno`.
  *
- * @example Plain TCP
- * ```ts ignore
+ * @example A round trip over loopback
+ * ```ts
  * import { connectDeno } from "./deno.ts";
+ * import assert from "node:assert/strict";
  *
- * const transport = await connectDeno({ hostname: "127.0.0.1", port: 8080 });
- * transport.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
- * console.log(await transport.read());
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const serving = listener.accept().then(async (conn) => {
+ *   await conn.write(new TextEncoder().encode("hello"));
+ *   conn.close();
+ * });
+ * const transport = await connectDeno({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(new TextDecoder().decode((await transport.read())!), "hello");
+ * assert.equal(await transport.read(), null);
+ * await serving;
  * transport.close();
+ * await transport.closed;
+ * listener.close();
  * ```
  */
 export const connectDeno: Connector = createDenoConnector();
+
+function isUnexpectedEof(error: unknown): boolean {
+  return error instanceof Error && error.name === "UnexpectedEof";
+}
 
 function closeQuietly(conn: DenoConnLike): void {
   try {
@@ -248,6 +274,14 @@ class DenoTransport implements Transport {
     } catch (error) {
       if (this.#error) throw this.#error;
       if (this.#released) return null;
+      if (isUnexpectedEof(error)) {
+        // rustls reports a TCP FIN without TLS close_notify as an error; Node,
+        // Bun and browsers read it as end of stream, and so do we (WebSocket
+        // has its own closing handshake to detect truncation).
+        this.#eof = true;
+        this.#finishIfDone();
+        return null;
+      }
       throw this.#fail("read", error);
     } finally {
       this.#reading = false;

@@ -26,10 +26,16 @@ import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } fr
 
 /** The part of a `net.Socket` / `tls.TLSSocket` that the adapter uses. */
 export interface NodeSocketLike {
-  /** Adds an event listener. */
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  /** Removes an event listener. */
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  /** Adds a listener for received bytes. */
+  on(event: "data", listener: (data: Uint8Array) => void): unknown;
+  /** Adds a listener for a failure. */
+  on(event: "error", listener: (error: Error) => void): unknown;
+  /** Adds a listener for a state change. */
+  on(event: "connect" | "secureConnect" | "end" | "close", listener: () => void): unknown;
+  /** Removes a listener for a failure. */
+  removeListener(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes a listener for a state change. */
+  removeListener(event: "connect" | "secureConnect" | "close", listener: () => void): unknown;
   /** Queues bytes; `callback` runs once they reach the OS (or fail). */
   write(chunk: Uint8Array, callback: (error?: Error | null) => void): boolean;
   /** Half-closes after the queued bytes. */
@@ -83,13 +89,23 @@ const KIB = 1024;
  * @param options Buffer limits.
  * @returns The connector.
  *
- * @example Connecting with a smaller read buffer
- * ```ts ignore
+ * @example Passing the modules and a smaller read buffer
+ * ```ts
  * import { createNodeConnector } from "./node.ts";
+ * import * as net from "node:net";
+ * import * as tls from "node:tls";
+ * import assert from "node:assert/strict";
  *
- * const connect = createNodeConnector(undefined, { readHighWaterMark: 16 * 1024 });
- * const transport = await connect({ hostname: "example.com", port: 443, tls: {} });
+ * const server = net.createServer((socket) => socket.end("hello"));
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as net.AddressInfo;
+ * const connect = createNodeConnector({ net, tls }, { readHighWaterMark: 16 * 1024 });
+ * const transport = await connect({ hostname: "127.0.0.1", port });
+ * assert.equal(new TextDecoder().decode((await transport.read())!), "hello");
+ * assert.equal(await transport.read(), null);
  * transport.close();
+ * await transport.closed;
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  */
 export function createNodeConnector(
@@ -108,14 +124,22 @@ export function createNodeConnector(
 /**
  * Opens a transport with the real `node:net` and `node:tls`.
  *
- * @example Plain TCP
- * ```ts ignore
+ * @example A round trip over loopback
+ * ```ts
  * import { connectNode } from "./node.ts";
+ * import * as net from "node:net";
+ * import assert from "node:assert/strict";
  *
- * const transport = await connectNode({ hostname: "127.0.0.1", port: 8080 });
- * transport.write(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n"));
- * console.log(await transport.read());
- * transport.close();
+ * const server = net.createServer((socket) => socket.pipe(socket));
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as net.AddressInfo;
+ * const transport = await connectNode({ hostname: "127.0.0.1", port });
+ * transport.write(new TextEncoder().encode("ping"));
+ * transport.closeWrite();
+ * assert.equal(new TextDecoder().decode((await transport.read())!), "ping");
+ * assert.equal(await transport.read(), null);
+ * await transport.closed;
+ * await new Promise((resolve) => server.close(resolve));
  * ```
  */
 export const connectNode: Connector = createNodeConnector();

@@ -69,7 +69,10 @@ export async function startServer(
     handler(socket);
   }
   const server = options.tls
-    ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, allowHalfOpen: true }, onConnection)
+    ? tls.createServer(
+      { key: options.tls.key, cert: options.tls.cert, allowHalfOpen: true },
+      onConnection,
+    )
     : net.createServer({ allowHalfOpen: true }, onConnection);
   server.on("tlsClientError", () => {});
   server.on("connection", (socket: net.Socket) => {

@@ -52,6 +52,10 @@ function run(args: readonly string[], cwd: string): Promise<void> {
   });
 }
 
+function split(args: string): string[] {
+  return args.split(" ");
+}
+
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
 
 async function generate(): Promise<TestCertificate> {
@@ -67,16 +71,20 @@ async function generate(): Promise<TestCertificate> {
         "",
       ].join("\n"),
     );
+    const days = ["-days", "2"];
     await run([
-      "req", "-x509", ...EC, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-      "-subj", "/CN=wsport test CA",
-      "-addext", "basicConstraints=critical,CA:TRUE",
-      "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+      ...split("req -x509 -keyout ca.key -out ca.pem"),
+      ...EC,
+      ...days,
+      ...["-subj", "/CN=wsport test CA"],
+      ...["-addext", "basicConstraints=critical,CA:TRUE"],
+      ...["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
     ], dir);
-    await run(["req", ...EC, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"], dir);
+    await run([...split("req -keyout leaf.key -out leaf.csr -subj /CN=localhost"), ...EC], dir);
     await run([
-      "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-      "-CAcreateserial", "-out", "leaf.pem", "-days", "2", "-extfile", "leaf.ext",
+      ...split("x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem"),
+      ...days,
+      ...["-extfile", "leaf.ext"],
     ], dir);
     const [ca, cert, key] = await Promise.all(
       ["ca.pem", "leaf.pem", "leaf.key"].map((name) => readFile(join(dir, name), "utf8")),

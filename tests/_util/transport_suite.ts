@@ -35,7 +35,10 @@ export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
   : "node";
 
 /** Reads until `length` bytes have arrived (or end of stream) and returns them joined. */
-export async function readBytes(transport: Transport, length: number): Promise<Uint8Array<ArrayBuffer>> {
+export async function readBytes(
+  transport: Transport,
+  length: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   while (total < length) {
@@ -143,26 +146,30 @@ export function transportSuite(options: TransportSuiteOptions): void {
     }
   });
 
-  it("write() returns false and drained() waits while the peer does not read", { skip }, async () => {
-    const server = await startServer(idle);
-    try {
-      const transport = await connector({ hostname: server.hostname, port: server.port });
-      const peer = await server.connection();
-      assert.equal(transport.write(new Uint8Array(16 * 1024 * 1024)), false);
-      let drained = false;
-      const draining = transport.drained().then(() => (drained = true));
-      await delay(100);
-      assert.equal(drained, false);
-      assert.ok(transport.bufferedAmount > 0);
-      peer.resume(); // Reads and discards.
-      await draining;
-      assert.equal(transport.bufferedAmount, 0);
-      transport.close();
-      await transport.closed;
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    "write() returns false and drained() waits while the peer does not read",
+    { skip },
+    async () => {
+      const server = await startServer(idle);
+      try {
+        const transport = await connector({ hostname: server.hostname, port: server.port });
+        const peer = await server.connection();
+        assert.equal(transport.write(new Uint8Array(16 * 1024 * 1024)), false);
+        let drained = false;
+        const draining = transport.drained().then(() => (drained = true));
+        await delay(100);
+        assert.equal(drained, false);
+        assert.ok(transport.bufferedAmount > 0);
+        peer.resume(); // Reads and discards.
+        await draining;
+        assert.equal(transport.bufferedAmount, 0);
+        transport.close();
+        await transport.closed;
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("not reading stalls the peer's writes, and nothing is lost", { skip }, async () => {
     const server = await startServer(idle);
@@ -228,26 +235,30 @@ export function transportSuite(options: TransportSuiteOptions): void {
     }
   });
 
-  it("reports a reset by the peer as CONNECTION_LOST after the data before it", { skip }, async () => {
-    const server = await startServer(idle);
-    try {
-      const transport = await connector({ hostname: server.hostname, port: server.port });
-      const peer = await server.connection();
-      peer.write("last words");
-      assert.equal(text(await readBytes(transport, 10)), "last words");
-      peer.resetAndDestroy();
-      await assert.rejects(transport.read(), (error: unknown) => {
-        assert.ok(error instanceof TransportError);
-        assert.equal(error.code, "CONNECTION_LOST");
-        assert.match(error.message, /^Cannot read: /);
-        return true;
-      });
-      transport.close();
-      await transport.closed;
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    "reports a reset by the peer as CONNECTION_LOST after the data before it",
+    { skip },
+    async () => {
+      const server = await startServer(idle);
+      try {
+        const transport = await connector({ hostname: server.hostname, port: server.port });
+        const peer = await server.connection();
+        peer.write("last words");
+        assert.equal(text(await readBytes(transport, 10)), "last words");
+        peer.resetAndDestroy();
+        await assert.rejects(transport.read(), (error: unknown) => {
+          assert.ok(error instanceof TransportError);
+          assert.equal(error.code, "CONNECTION_LOST");
+          assert.match(error.message, /^Cannot read: /);
+          return true;
+        });
+        transport.close();
+        await transport.closed;
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("rejects with CONNECT_FAILED when the connection is refused", { skip }, async () => {
     const server = await startServer(idle);
@@ -266,25 +277,29 @@ export function transportSuite(options: TransportSuiteOptions): void {
     );
   });
 
-  it("rejects with the signal's reason when aborted during the TLS handshake", { skip }, async () => {
-    const server = await startServer(idle); // Never answers the ClientHello.
-    try {
-      const controller = new AbortController();
-      const reason = new Error("stop");
-      const connecting = connector({
-        hostname: server.hostname,
-        port: server.port,
-        tls: { ca: (await getTestCertificate()).ca },
-        signal: controller.signal,
-      });
-      const peer = await server.connection();
-      controller.abort(reason);
-      await assert.rejects(connecting, (error) => error === reason);
-      await peerEnded(peer);
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    "rejects with the signal's reason when aborted during the TLS handshake",
+    { skip },
+    async () => {
+      const server = await startServer(idle); // Never answers the ClientHello.
+      try {
+        const controller = new AbortController();
+        const reason = new Error("stop");
+        const connecting = connector({
+          hostname: server.hostname,
+          port: server.port,
+          tls: { ca: (await getTestCertificate()).ca },
+          signal: controller.signal,
+        });
+        const peer = await server.connection();
+        controller.abort(reason);
+        await assert.rejects(connecting, (error) => error === reason);
+        await peerEnded(peer);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("connects over a unix socket", { skip }, async () => {
     const dir = await mkdtemp(join(tmpdir(), "wsport-unix-"));
@@ -340,6 +355,25 @@ export function transportSuite(options: TransportSuiteOptions): void {
     }
   });
 
+  it("reads a TLS peer that closes without close_notify as end of stream", { skip }, async () => {
+    const certificate = await getTestCertificate();
+    const server = await startServer((socket) => {
+      socket.write("bye", () => setTimeout(() => socket.destroy(), 20));
+    }, { tls: certificate });
+    try {
+      const transport = await connector({
+        hostname: server.hostname,
+        port: server.port,
+        tls: { ca: certificate.ca },
+      });
+      assert.equal(text(await readToEnd(transport)), "bye");
+      transport.close();
+      await transport.closed;
+    } finally {
+      await server.close();
+    }
+  });
+
   it("rejects with TLS_FAILED when the CA is not trusted", { skip }, async () => {
     const server = await startServer(echo, { tls: await getTestCertificate() });
     try {
@@ -352,22 +386,26 @@ export function transportSuite(options: TransportSuiteOptions): void {
     }
   });
 
-  it("rejects with TLS_FAILED when the certificate does not match servername", { skip }, async () => {
-    const certificate = await getTestCertificate();
-    const server = await startServer(echo, { tls: certificate });
-    try {
-      await assert.rejects(
-        connector({
-          hostname: server.hostname,
-          port: server.port,
-          tls: { ca: certificate.ca, servername: "example.com" },
-        }),
-        assertTransportError("TLS_FAILED"),
-      );
-    } finally {
-      await server.close();
-    }
-  });
+  it(
+    "rejects with TLS_FAILED when the certificate does not match servername",
+    { skip },
+    async () => {
+      const certificate = await getTestCertificate();
+      const server = await startServer(echo, { tls: certificate });
+      try {
+        await assert.rejects(
+          connector({
+            hostname: server.hostname,
+            port: server.port,
+            tls: { ca: certificate.ca, servername: "example.com" },
+          }),
+          assertTransportError("TLS_FAILED"),
+        );
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it(
     options.insecureTls

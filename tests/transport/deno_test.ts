@@ -1,6 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connectDeno, createDenoConnector, type DenoConnLike, type DenoLike } from "../../src/transport/deno.ts";
+import {
+  connectDeno,
+  createDenoConnector,
+  type DenoConnLike,
+  type DenoLike,
+} from "../../src/transport/deno.ts";
 import { TransportError } from "../../src/transport/types.ts";
 import { runtime, transportSuite } from "../_util/transport_suite.ts";
 
@@ -125,18 +130,26 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const target = { hostname: "example.com", port: 80 };
 
 describe("connectDeno over loopback sockets", () => {
-  transportSuite({ connector: connectDeno, skip: runtime !== "deno" && "needs Deno", insecureTls: false });
+  transportSuite({
+    connector: connectDeno,
+    skip: runtime !== "deno" && "needs Deno",
+    insecureTls: false,
+  });
 });
 
 describe("createDenoConnector: connecting", () => {
-  it("rejects with UNSUPPORTED outside Deno", { skip: runtime === "deno" && "Deno is present" }, async () => {
-    await assert.rejects(connectDeno(target), (error: unknown) => {
-      assert.ok(error instanceof TransportError);
-      assert.equal(error.code, "UNSUPPORTED");
-      assert.equal(error.message, "Cannot connect: the Deno namespace is not available");
-      return true;
-    });
-  });
+  it(
+    "rejects with UNSUPPORTED outside Deno",
+    { skip: runtime === "deno" && "Deno is present" },
+    async () => {
+      await assert.rejects(connectDeno(target), (error: unknown) => {
+        assert.ok(error instanceof TransportError);
+        assert.equal(error.code, "UNSUPPORTED");
+        assert.equal(error.message, "Cannot connect: the Deno namespace is not available");
+        return true;
+      });
+    },
+  );
 
   it("passes host, port and signal to Deno.connect and turns on TCP_NODELAY", async () => {
     const fake = fakeDeno();
@@ -164,7 +177,10 @@ describe("createDenoConnector: connecting", () => {
       port: 443,
       tls: { ca: "PEM", servername: "localhost" },
     });
-    assert.deepEqual(fake.calls[1], { startTls: { hostname: "localhost", caCerts: ["PEM"] }, sameConn: true });
+    assert.deepEqual(fake.calls[1], {
+      startTls: { hostname: "localhost", caCerts: ["PEM"] },
+      sameConn: true,
+    });
     assert.equal(transport.tls, true);
     transport.write(new Uint8Array([1]));
     await transport.drained();
@@ -175,7 +191,10 @@ describe("createDenoConnector: connecting", () => {
   it("verifies against the host name when no servername is given", async () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)({ ...target, tls: { ca: ["A", "B"] } });
-    assert.deepEqual(fake.calls[1], { startTls: { hostname: "example.com", caCerts: ["A", "B"] }, sameConn: true });
+    assert.deepEqual(fake.calls[1], {
+      startTls: { hostname: "example.com", caCerts: ["A", "B"] },
+      sameConn: true,
+    });
     transport.close();
   });
 
@@ -198,7 +217,8 @@ describe("createDenoConnector: connecting", () => {
       connect: fake.deno.connect,
       async startTls(tcp, options) {
         const conn = await fake.deno.startTls(tcp, options) as FakeConn;
-        conn.onHandshake = () => Promise.reject(new Error("invalid peer certificate: UnknownIssuer"));
+        conn.onHandshake = () =>
+          Promise.reject(new Error("invalid peer certificate: UnknownIssuer"));
         return conn;
       },
     };
@@ -217,7 +237,8 @@ describe("createDenoConnector: connecting", () => {
       connect: fake.deno.connect,
       async startTls(tcp, options) {
         const conn = await fake.deno.startTls(tcp, options) as FakeConn;
-        conn.onHandshake = () => new Promise((_, reject) => (conn.close = () => reject(new Error("closed"))));
+        conn.onHandshake = () =>
+          new Promise((_, reject) => (conn.close = () => reject(new Error("closed"))));
         return conn;
       },
     };
@@ -242,7 +263,10 @@ describe("createDenoConnector: connecting", () => {
   it("refuses dangerouslyDisableCertificateVerification with UNSUPPORTED before connecting", async () => {
     const fake = fakeDeno();
     await assert.rejects(
-      createDenoConnector(fake.deno)({ ...target, tls: { dangerouslyDisableCertificateVerification: true } }),
+      createDenoConnector(fake.deno)({
+        ...target,
+        tls: { dangerouslyDisableCertificateVerification: true },
+      }),
       (error: unknown) => error instanceof TransportError && error.code === "UNSUPPORTED",
     );
     assert.deepEqual(fake.calls, []);
@@ -253,7 +277,10 @@ describe("createDenoConnector: connecting", () => {
       name: "RangeError",
       message: "Cannot create connector: readSize must be an integer >= 1, got 0",
     });
-    assert.throws(() => createDenoConnector(fakeDeno().deno, { writeHighWaterMark: 1.5 }), RangeError);
+    assert.throws(
+      () => createDenoConnector(fakeDeno().deno, { writeHighWaterMark: 1.5 }),
+      RangeError,
+    );
   });
 });
 
@@ -283,6 +310,17 @@ describe("createDenoConnector: reading", () => {
     assert.equal(await transport.read(), null);
     assert.equal(await transport.read(), null);
     transport.close();
+  });
+
+  it("reads rustls' UnexpectedEof (no close_notify) as end of stream", async () => {
+    const fake = fakeDeno();
+    const transport = await createDenoConnector(fake.deno)(target);
+    const error = new Error("peer closed connection without sending TLS close_notify");
+    error.name = "UnexpectedEof";
+    fake.conn.incoming.push(error);
+    assert.equal(await transport.read(), null);
+    transport.closeWrite();
+    await transport.closed;
   });
 
   it("rejects a second concurrent read with TypeError", async () => {

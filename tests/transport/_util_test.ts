@@ -1,0 +1,180 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  checkSize,
+  COALESCE_LIMIT,
+  messageOf,
+  ReadQueue,
+  WriteQueue,
+} from "../../src/transport/_util.ts";
+import { TransportError } from "../../src/transport/types.ts";
+
+function recorder() {
+  const calls: string[] = [];
+  return { calls, flow: { pause: () => calls.push("pause"), resume: () => calls.push("resume") } };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("ReadQueue", () => {
+  it("pauses once the mark is reached and resumes once reads bring it under", async () => {
+    const { calls, flow } = recorder();
+    const queue = new ReadQueue(4, flow);
+    queue.push(new Uint8Array(2));
+    assert.deepEqual(calls, []);
+    queue.push(new Uint8Array(2));
+    queue.push(new Uint8Array(2));
+    assert.deepEqual(calls, ["pause"], "paused once");
+    assert.equal(queue.size, 6);
+    await queue.read();
+    assert.deepEqual(calls, ["pause"], "4 bytes still wait: at the mark");
+    await queue.read();
+    assert.deepEqual(calls, ["pause", "resume"]);
+    assert.equal(queue.size, 2);
+  });
+
+  it("serves a pending read without queueing or pausing", async () => {
+    const { calls, flow } = recorder();
+    const queue = new ReadQueue(1, flow);
+    const reading = queue.read();
+    queue.push(new Uint8Array([1, 2]));
+    assert.deepEqual(await reading, new Uint8Array([1, 2]));
+    assert.equal(queue.size, 0);
+    assert.deepEqual(calls, []);
+  });
+
+  it("reads queued chunks before end of stream, then null", async () => {
+    const queue = new ReadQueue(10, recorder().flow);
+    queue.push(new Uint8Array([1]));
+    queue.end();
+    assert.deepEqual(await queue.read(), new Uint8Array([1]));
+    assert.equal(await queue.read(), null);
+    const pending = new ReadQueue(10, recorder().flow);
+    const reading = pending.read();
+    pending.end();
+    assert.equal(await reading, null);
+  });
+
+  it("reads queued chunks before a failure, then rejects with the first error every time", async () => {
+    const queue = new ReadQueue(10, recorder().flow);
+    const first = new TransportError("CONNECTION_LOST", "Cannot read: reset");
+    queue.push(new Uint8Array([1]));
+    queue.fail(first);
+    queue.fail(new Error("second"));
+    queue.end();
+    assert.deepEqual(await queue.read(), new Uint8Array([1]));
+    await assert.rejects(queue.read(), (error) => error === first);
+    await assert.rejects(queue.read(), (error) => error === first);
+  });
+
+  it("does not resume a source that has ended or failed", async () => {
+    const { calls, flow } = recorder();
+    const queue = new ReadQueue(1, flow);
+    queue.push(new Uint8Array(1));
+    queue.end();
+    await queue.read();
+    assert.deepEqual(calls, ["pause"]);
+  });
+
+  it("close() drops queued chunks, settles the pending read with null, and ignores later input", async () => {
+    const queue = new ReadQueue(10, recorder().flow);
+    queue.push(new Uint8Array(1));
+    queue.close();
+    assert.equal(queue.size, 0);
+    queue.push(new Uint8Array(1));
+    queue.fail(new Error("ignored"));
+    assert.equal(await queue.read(), null);
+    const pending = new ReadQueue(10, recorder().flow);
+    const reading = pending.read();
+    pending.close();
+    assert.equal(await reading, null);
+  });
+
+  it("rejects a second concurrent read with TypeError", async () => {
+    const queue = new ReadQueue(10, recorder().flow);
+    const first = queue.read();
+    await assert.rejects(queue.read(), {
+      name: "TypeError",
+      message: "Cannot read: a read is already pending",
+    });
+    queue.end();
+    assert.equal(await first, null);
+  });
+});
+
+describe("WriteQueue", () => {
+  it("hands a single chunk back as is", () => {
+    const queue = new WriteQueue();
+    const chunk = new Uint8Array([1, 2]);
+    queue.push(chunk);
+    assert.equal(queue.take(), chunk);
+    assert.equal(queue.take(), undefined);
+    assert.equal(queue.size, 2, "size counts until written");
+  });
+
+  it("copies consecutive chunks into one while they fit the coalescing limit", () => {
+    const queue = new WriteQueue();
+    queue.push(new Uint8Array([1]));
+    queue.push(new Uint8Array([2, 3]));
+    queue.push(new Uint8Array(COALESCE_LIMIT));
+    queue.push(new Uint8Array([4]));
+    assert.deepEqual(queue.take(), new Uint8Array([1, 2, 3]));
+    assert.equal(queue.take()?.byteLength, COALESCE_LIMIT);
+    assert.deepEqual(queue.take(), new Uint8Array([4]));
+  });
+
+  it("puts a partly written chunk's rest back in front", () => {
+    const queue = new WriteQueue();
+    queue.push(new Uint8Array([1, 2, 3]));
+    queue.push(new Uint8Array(COALESCE_LIMIT));
+    const taken = queue.take()!;
+    queue.written(1);
+    queue.putBack(taken.subarray(1));
+    assert.equal(queue.size, 2 + COALESCE_LIMIT);
+    assert.deepEqual(queue.take(), new Uint8Array([2, 3]));
+  });
+
+  it("resolves drained() when everything is written, or at once when empty", async () => {
+    const queue = new WriteQueue();
+    await queue.drained();
+    queue.push(new Uint8Array(4));
+    let drained = false;
+    const draining = queue.drained().then(() => (drained = true));
+    queue.take();
+    queue.written(3);
+    await tick();
+    assert.equal(drained, false);
+    queue.written(1);
+    await draining;
+  });
+
+  it("clear() empties the queue and settles drained()", async () => {
+    const queue = new WriteQueue();
+    queue.push(new Uint8Array(4));
+    const draining = queue.drained();
+    queue.clear();
+    await draining;
+    assert.equal(queue.size, 0);
+    assert.equal(queue.take(), undefined);
+  });
+});
+
+describe("checkSize and messageOf", () => {
+  it("returns the fallback for undefined and the value when valid", () => {
+    assert.equal(checkSize(undefined, 7, "x"), 7);
+    assert.equal(checkSize(0, 7, "x"), 0);
+  });
+
+  it("throws RangeError for non-integers and values under the minimum", () => {
+    assert.throws(() => checkSize(0, 7, "readSize", 1), {
+      name: "RangeError",
+      message: "Cannot create connector: readSize must be an integer >= 1, got 0",
+    });
+    assert.throws(() => checkSize(Infinity, 7, "x"), RangeError);
+  });
+
+  it("describes errors and other thrown values", () => {
+    assert.equal(messageOf(new Error("boom")), "boom");
+    assert.equal(messageOf("plain"), "plain");
+  });
+});

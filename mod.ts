@@ -65,6 +65,7 @@ export type {
   HandshakeResult,
   HeaderList,
   ProtocolErrorCode,
+  ProtocolVersion,
   TraceRecord,
 } from "./src/protocol/mod.ts";
 export { TransportError } from "./src/transport/types.ts";

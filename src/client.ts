@@ -13,6 +13,7 @@ import type { ClientConnectionOptions } from "./protocol/connection.ts";
 import {
   type ClientProtocolConnection,
   createClientConnection,
+  isLegacyVersion,
 } from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
@@ -177,7 +178,8 @@ export function startClient(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let connectTimer: ReturnType<typeof setTimeout> | undefined;
   const heartbeat = new Heartbeat({
-    interval: pingInterval,
+    // hybi-00 and hixie-75 have no ping frame: no keepalive for them.
+    interval: isLegacyVersion(connection.protocolVersion) ? 0 : pingInterval,
     timeout: pongTimeout,
     sendPing(data) {
       if (driver === null) {

@@ -27,6 +27,15 @@
  * the cause of a failure is on the `close` event and in `error`. Sending in
  * a state that does not allow it throws at once.
  *
+ * ## Protocol versions and the server side
+ *
+ * `createClientConnection(url, { protocolVersion })` speaks RFC 6455 (the
+ * default) or, for servers that predate it, `"hybi-10"`, `"hybi-00"` or
+ * `"hixie-75"` (see `./protocol_version.ts`; the last two carry text only).
+ * A {@linkcode ServerConnection} follows the same loop from a client's
+ * request on, for all four versions: on its `request` event, call
+ * `accept()` or `reject(status)`; invalid requests are refused for you.
+ *
  * @example A whole connection over bytes
  * ```ts
  * import { ClientConnection } from "@wsport/wsport/protocol";
@@ -121,3 +130,71 @@ export type {
 } from "./extension.ts";
 export { sha1 } from "./sha1.ts";
 export { decodeBase64, encodeBase64 } from "./base64.ts";
+
+// The four protocol versions (see ./protocol_version.ts), the legacy framings,
+// and the server side.
+export { md5 } from "./md5.ts";
+export {
+  createClientConnection,
+  isLegacyVersion,
+  isProtocolVersion,
+  PROTOCOL_VERSIONS,
+} from "./protocol_version.ts";
+export type {
+  ClientProtocolConnection,
+  HybiVersion,
+  LegacyVersion,
+  ProtocolVersion,
+} from "./protocol_version.ts";
+export { LegacyClientConnection, LegacyConnection } from "./legacy_connection.ts";
+export type { LegacyClientConnectionOptions } from "./legacy_connection.ts";
+export { encodeLegacyText, LEGACY_CLOSE_FRAME, LegacyFrameParser } from "./legacy_frame.ts";
+export type { LegacyFrame, LegacyFrameParserOptions } from "./legacy_frame.ts";
+export {
+  computeChallengeResponse,
+  createLegacyHandshakeRequest,
+  defaultLegacyOrigin,
+  generateLegacyKey,
+  generateLegacyKeys,
+  legacyLocation,
+  parseLegacyKey,
+  validateLegacyHandshakeResponse,
+} from "./legacy_handshake.ts";
+export type {
+  LegacyExpectation,
+  LegacyKey,
+  LegacyKeys,
+  LegacyRequestOptions,
+} from "./legacy_handshake.ts";
+export { DEFAULT_MAX_REQUEST_HEAD_SIZE, RequestHeadParser } from "./http_request.ts";
+export type { RequestHead, RequestHeadParserOptions, RequestLine } from "./http_request.ts";
+export {
+  formatCookiePairs,
+  formatSetCookie,
+  parseCookieHeader,
+  parseCookiePairs,
+} from "./cookie.ts";
+export type { CookiePair, RequestCookie, SetCookieInit } from "./cookie.ts";
+export {
+  checkHandshakeRequestLine,
+  createHandshakeResponse,
+  createRejectResponse,
+  errorResponse,
+  legacyAnswer,
+  parseHandshakeRequest,
+  supportedVersionsHeader,
+} from "./server_handshake.ts";
+export type {
+  HandshakeResponse,
+  HandshakeResponseOptions,
+  ParseRequestOptions,
+  RejectOptions,
+  ServerRequest,
+} from "./server_handshake.ts";
+export { ServerConnection } from "./server_connection.ts";
+export type {
+  AcceptOptions,
+  RequestEvent,
+  ServerConnectionEvent,
+  ServerConnectionOptions,
+} from "./server_connection.ts";

@@ -1271,7 +1271,9 @@ describe("4.1. Client Requirements (opening handshake)", () => {
       assert.equal(error.code, "UNEXPECTED_EOF", JSON.stringify(received));
       assert.equal(
         error.message,
-        `Cannot open connection: the connection closed after ${utf8(received).length} bytes of the response head`,
+        `Cannot open connection: the connection closed after ${
+          utf8(received).length
+        } bytes of the response head`,
       );
       // The status is known once the status line is complete.
       assert.equal(error.status, received.includes("\r\n") ? 101 : 0);

@@ -121,7 +121,9 @@ describe("parseHandshakeRequest (RFC 6455 §4.2.1; hybi-00 and hixie-75 §5.1)",
 
   type Pairs = ReadonlyArray<readonly [string, string]>;
   type Versions = readonly ProtocolVersion[];
-  const REFUSALS: ReadonlyArray<readonly [string, RequestHead, string, number, string, Pairs?, Versions?]> = [
+  const REFUSALS: ReadonlyArray<
+    readonly [string, RequestHead, string, number, string, Pairs?, Versions?]
+  > = [
     [
       "a POST",
       request(RFC, { method: "POST" }),

@@ -21,8 +21,7 @@
  * @module
  */
 
-import { Connection } from "./protocol/connection.ts";
-import { computeAcceptKey } from "./protocol/handshake.ts";
+import { ServerConnection } from "./protocol/server_connection.ts";
 import type { Connector, Transport } from "./transport/types.ts";
 import { createMemoryConnector } from "./transport/memory.ts";
 
@@ -41,16 +40,6 @@ export interface EchoServer {
   readonly connections: number;
   /** Resolves when every accepted connection has ended. */
   idle(): Promise<void>;
-}
-
-const HEAD_END = [13, 10, 13, 10];
-
-function findHeadEnd(bytes: Uint8Array): number {
-  outer: for (let i = 0; i + 4 <= bytes.length; i++) {
-    for (let j = 0; j < 4; j++) if (bytes[i + j] !== HEAD_END[j]) continue outer;
-    return i + 4;
-  }
-  return -1;
 }
 
 /**
@@ -84,44 +73,37 @@ export function createEchoServer(): EchoServer {
 }
 
 async function echo(transport: Transport): Promise<void> {
-  let head = new Uint8Array(0);
-  let end = -1;
-  while (end < 0) {
-    const chunk = await transport.read();
-    if (chunk === null) return transport.close();
-    const joined = new Uint8Array(head.length + chunk.length);
-    joined.set(head);
-    joined.set(chunk, head.length);
-    head = joined;
-    end = findHeadEnd(head);
-  }
-  const text = new TextDecoder().decode(head.subarray(0, end));
-  const key = /^sec-websocket-key:\s*(\S+)\s*$/im.exec(text)?.[1] ?? "";
-  transport.write(new TextEncoder().encode(
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      `Sec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`,
-  ));
-  const connection = new Connection("server", "open");
-  let input: Uint8Array | null = head.subarray(end);
-  while (true) {
-    if (input === null) connection.receiveEof();
-    else connection.receiveData(input);
-    for (const event of connection.eventsReceived()) {
-      if (event.type === "message") {
-        if (typeof event.data === "string") connection.sendText(event.data);
-        else connection.sendBinary(event.data);
-      }
-    }
+  const connection = new ServerConnection();
+  const flush = () => {
     for (const chunk of connection.dataToSend()) {
       if (chunk.length === 0) transport.closeWrite();
       else transport.write(chunk);
     }
-    if (connection.state === "closed" && input === null) break;
-    try {
-      input = await transport.read();
-    } catch {
-      input = null;
+  };
+  let closed = false;
+  while (!closed) {
+    const chunk = await transport.read().catch(() => null);
+    if (chunk === null) connection.receiveEof();
+    else connection.receiveData(chunk);
+    // accept() opens the connection and may report frames that came early.
+    for (
+      let events = connection.eventsReceived();
+      events.length > 0;
+      events = connection.eventsReceived()
+    ) {
+      for (const event of events) {
+        if (event.type === "request") {
+          connection.accept();
+        } else if (event.type === "message" && connection.state === "open") {
+          if (typeof event.data === "string") connection.sendText(event.data);
+          else connection.sendBinary(event.data);
+        } else if (event.type === "close") {
+          closed = true;
+        }
+      }
+      flush();
     }
+    flush();
   }
   transport.close();
 }

@@ -39,6 +39,9 @@ export class Driver {
   #options: DriverOptions;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #flushScheduled = false;
+  /** Frames made by {@linkcode Driver.send} and not yet written (the flush is deferred). */
+  #unflushed: Bytes[] = [];
+  #unflushedBytes = 0;
   #ended = false;
   #reading: Promise<boolean> | null = null;
   #transportError: unknown = null;
@@ -61,6 +64,15 @@ export class Driver {
   /** Whether the connection is over and the transport released. */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /**
+   * Bytes framed by {@linkcode Driver.send} and not yet handed to the OS:
+   * those waiting for the deferred flush plus the transport's queue. WHATWG
+   * `bufferedAmount` grows as soon as `send()` returns, not a microtask later.
+   */
+  get bufferedAmount(): number {
+    return this.#unflushedBytes + this.transport.bufferedAmount;
   }
 
   /** The error the transport failed with while reading, if it did. */
@@ -131,6 +143,11 @@ export class Driver {
    */
   send(action: (connection: ProtocolConnection) => void): void {
     action(this.connection);
+    // Take the frames now, so that bufferedAmount counts them before the flush.
+    for (const chunk of this.connection.dataToSend()) {
+      this.#unflushed.push(chunk);
+      this.#unflushedBytes += chunk.length;
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(() => {
@@ -148,7 +165,10 @@ export class Driver {
 
   /** Step 3: writes what the connection produced, coalescing small chunks. */
   flush(): void {
-    const chunks = this.connection.dataToSend();
+    const chunks = this.#unflushed;
+    for (const chunk of this.connection.dataToSend()) chunks.push(chunk);
+    this.#unflushed = [];
+    this.#unflushedBytes = 0;
     if (chunks.length === 0) return;
     let pending: Bytes[] = [];
     let pendingBytes = 0;

@@ -706,6 +706,7 @@ export class ClientConnection extends Connection {
   #refused: { head: ResponseHead; body: Uint8Array[]; size: number; expected: number } | null =
     null;
   #handshake: HandshakeResult | null = null;
+  #requestQueued = false;
 
   /**
    * Creates the connection and queues the opening handshake request.
@@ -747,9 +748,23 @@ export class ClientConnection extends Connection {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     };
-    const bytes = createHandshakeRequest(request);
-    this.traceRecord({ type: "handshake", direction: "out", status: 0 });
-    this.queue(bytes);
+    this.queue(createHandshakeRequest(request));
+    this.#requestQueued = true;
+  }
+
+  /**
+   * Takes the bytes to write (see {@linkcode Connection.dataToSend}); the
+   * handshake request is traced when it is taken, i.e. handed to the wire.
+   *
+   * @returns The chunks.
+   */
+  override dataToSend(): Bytes[] {
+    const chunks = super.dataToSend();
+    if (this.#requestQueued && chunks.length > 0) {
+      this.#requestQueued = false;
+      this.traceRecord({ type: "handshake", direction: "out", status: 0 });
+    }
+    return chunks;
   }
 
   /** The validated handshake response once open, else `null`. */

@@ -14,6 +14,7 @@ import { encodeUtf8 } from "../protocol/utf8.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent } from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { WebSocketError } from "./websocket_error.ts";
+import { clampUnsignedShort } from "./_webidl.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -22,7 +23,8 @@ export interface WebSocketInit extends ClientOptions {
   /**
    * The most bytes `send()` may queue (see `bufferedAmount`). A `send()`
    * past it "flags the WebSocket as full" (WHATWG): the connection is
-   * failed with close code 1008 sent, the transport closed, an `error`
+   * failed: a close frame with 1008 is queued behind the unsent data (so it
+   * reaches the server only if that drains), the transport is closed, an `error`
    * event with a `QuotaExceededError` and a `close` event with 1006 follow.
    * Nothing is dropped silently. 64 MiB, the default message limit.
    * @default 67108864
@@ -38,10 +40,10 @@ export type BinaryType = "blob" | "arraybuffer";
 
 type Handler = ((this: WebSocket, event: Event) => unknown) | null;
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
+const CONNECTING = 0 as const;
+const OPEN = 1 as const;
+const CLOSING = 2 as const;
+const CLOSED = 3 as const;
 
 function syntaxError(error: unknown): unknown {
   return error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
@@ -74,21 +76,21 @@ function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
  */
 export class WebSocket extends EventTarget {
   /** readyState: the connection is not yet open. */
-  static readonly CONNECTING = CONNECTING;
+  declare static readonly CONNECTING: typeof CONNECTING;
   /** readyState: the connection is open and ready to communicate. */
-  static readonly OPEN = OPEN;
+  declare static readonly OPEN: typeof OPEN;
   /** readyState: the connection is going through the closing handshake. */
-  static readonly CLOSING = CLOSING;
+  declare static readonly CLOSING: typeof CLOSING;
   /** readyState: the connection is closed or could not be opened. */
-  static readonly CLOSED = CLOSED;
+  declare static readonly CLOSED: typeof CLOSED;
   /** readyState: the connection is not yet open. */
-  readonly CONNECTING = CONNECTING;
+  declare readonly CONNECTING: 0;
   /** readyState: the connection is open and ready to communicate. */
-  readonly OPEN = OPEN;
+  declare readonly OPEN: 1;
   /** readyState: the connection is going through the closing handshake. */
-  readonly CLOSING = CLOSING;
+  declare readonly CLOSING: 2;
   /** readyState: the connection is closed or could not be opened. */
-  readonly CLOSED = CLOSED;
+  declare readonly CLOSED: 3;
 
   #url: string;
   #origin: string;
@@ -169,7 +171,8 @@ export class WebSocket extends EventTarget {
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
-    this.#origin = new URL(this.#url.replace(/^ws/, "http")).origin;
+    // MessageEvent's origin: "the serialization of url's origin" (ws://host:port).
+    this.#origin = new URL(this.#url).origin;
     this.#run.driver.then((driver) => {
       this.#driver = driver;
       return driver.run();
@@ -219,7 +222,7 @@ export class WebSocket extends EventTarget {
    * (framing overhead of queued frames is included).
    */
   get bufferedAmount(): number {
-    return this.#queuedBytes + this.#discardedBytes + (this.#driver?.transport.bufferedAmount ?? 0);
+    return this.#queuedBytes + this.#discardedBytes + (this.#driver?.bufferedAmount ?? 0);
   }
 
   /**
@@ -309,8 +312,7 @@ export class WebSocket extends EventTarget {
     // Step 1: "If code is present, but is neither an integer equal to 1000
     // nor an integer in the range 3000 to 4999, inclusive, throw an InvalidAccessError".
     if (code !== undefined) {
-      code = Number(code);
-      code = Number.isFinite(code) ? Math.trunc(code) & 0xffff : 0; // WebIDL [Clamp]-less unsigned short
+      code = clampUnsignedShort(code); // `optional [Clamp] unsigned short code`
       if (!isApplicationCloseCode(code)) {
         throw new DOMException(
           `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
@@ -413,7 +415,9 @@ export class WebSocket extends EventTarget {
       case "close": {
         // "When the WebSocket connection is closed": CLOSED, then error if failed, then close.
         this.#readyState = CLOSED;
-        const error = event.error ?? this.#failure ?? this.#driver?.transportError ?? null;
+        // A local failure (timeout, abort, full queue) is the cause; the core only
+        // saw its effect (the transport ending).
+        const error = this.#failure ?? event.error ?? this.#driver?.transportError ?? null;
         if (!event.wasClean && error !== null) {
           const message = error instanceof Error ? error.message : String(error);
           this.dispatchEvent(new ErrorEvent("error", { message, error }));
@@ -505,6 +509,17 @@ export class WebSocket extends EventTarget {
   set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
     this.#setHandler("close", handler as Handler);
   }
+}
+
+// WebIDL constants live on the interface object and its prototype,
+// enumerable and read-only (https://webidl.spec.whatwg.org/#es-constants).
+for (const target of [WebSocket, WebSocket.prototype]) {
+  Object.defineProperties(target, {
+    CONNECTING: { value: CONNECTING, enumerable: true },
+    OPEN: { value: OPEN, enumerable: true },
+    CLOSING: { value: CLOSING, enumerable: true },
+    CLOSED: { value: CLOSED, enumerable: true },
+  });
 }
 
 /** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */

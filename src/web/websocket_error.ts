@@ -7,6 +7,7 @@
 
 import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
+import { enforceRangeUnsignedShort } from "./_webidl.ts";
 
 /** Init of {@linkcode WebSocketError}. */
 export interface WebSocketCloseInfo {
@@ -90,6 +91,7 @@ export class WebSocketError extends DOMException {
  *
  * @param init The code and reason.
  * @returns The code (1000 when only a reason is given; `null` when neither) and reason.
+ * @throws {TypeError} For a code that is not a finite number in 0-65535 (WebIDL `[EnforceRange]`).
  * @throws {DOMException} `InvalidAccessError` or `SyntaxError`.
  */
 export function validateCloseInfo(
@@ -97,10 +99,11 @@ export function validateCloseInfo(
 ): { code: number | null; reason: string } {
   let code: number | null = null;
   if (init.closeCode !== undefined) {
-    code = Number(init.closeCode);
-    if (!Number.isInteger(code) || !isApplicationCloseCode(code)) {
+    // `[EnforceRange] unsigned short closeCode` (WebSocketCloseInfo).
+    code = enforceRangeUnsignedShort(init.closeCode, "closeCode");
+    if (!isApplicationCloseCode(code)) {
       throw new DOMException(
-        `Cannot close: the code must be 1000 or in 3000-4999, got ${init.closeCode}`,
+        `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
         "InvalidAccessError",
       );
     }

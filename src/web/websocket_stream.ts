@@ -109,11 +109,13 @@ export class WebSocketStream {
   #resolveClosed!: (result: WebSocketCloseResult) => void;
   #rejectClosed!: (error: unknown) => void;
   #readController: ReadableStreamDefaultController<string | Uint8Array> | null = null;
+  #writeController: WritableStreamDefaultController | null = null;
   #readableHighWaterMark: number;
   #writableHighWaterMark: number;
   #failure: unknown = null;
   #closeRequested = false;
   #isOpen = false;
+  #signal: AbortSignal | undefined;
 
   /**
    * Opens a connection: https://websockets.spec.whatwg.org/#dom-websocketstream-websocketstream
@@ -125,6 +127,7 @@ export class WebSocketStream {
    * @throws {RangeError} For bad limits or timeouts.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+    this.#signal = options.signal;
     this.#readableHighWaterMark = highWaterMark(
       "readableHighWaterMark",
       options.readableHighWaterMark,
@@ -289,8 +292,16 @@ export class WebSocketStream {
   }
 
   #onClose(code: number, reason: string, wasClean: boolean, error: unknown): void {
-    const cause = error ?? this.#failure ?? this.#driver?.transportError ?? undefined;
+    // A local failure (timeout, abort) is the cause; the core only saw its effect.
+    const cause = this.#failure ?? error ?? this.#driver?.transportError ?? undefined;
     if (!this.#isOpen) {
+      // WHATWG WebSocketStream constructor, steps 8.2-8.3: an aborted signal
+      // rejects `opened` and `closed` with the signal's abort reason itself.
+      if (this.#signal?.aborted && cause === this.#signal.reason) {
+        this.#rejectOpened(cause);
+        this.#rejectClosed(cause);
+        return;
+      }
       const failure = WebSocketError.fromClose(
         cause instanceof Error ? cause.message : "Cannot open connection",
         code,
@@ -302,10 +313,16 @@ export class WebSocketStream {
       return;
     }
     const controller = this.#readController;
+    // "When the WebSocket connection is closed": close the readable and error
+    // the writable with an InvalidStateError after a clean close; error both
+    // with the WebSocketError after an abnormal one.
     if (wasClean) {
       try {
         controller?.close();
       } catch { /* already closed or cancelled */ }
+      this.#writeController?.error(
+        new DOMException("Cannot write: the connection is closed", "InvalidStateError"),
+      );
       this.#resolveClosed({ closeCode: code, reason });
     } else {
       const failure = WebSocketError.fromClose(
@@ -317,6 +334,7 @@ export class WebSocketStream {
       try {
         controller?.error(failure);
       } catch { /* already closed */ }
+      this.#writeController?.error(failure);
       this.#rejectClosed(failure);
     }
   }
@@ -345,6 +363,9 @@ export class WebSocketStream {
 
   #createWritable(): WritableStream<string | BufferSource> {
     return new WritableStream<string | BufferSource>({
+      start: (controller) => {
+        this.#writeController = controller;
+      },
       write: async (chunk) => {
         const driver = this.#driver!;
         if (driver.connection.state !== "open") {

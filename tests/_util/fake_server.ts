@@ -290,7 +290,12 @@ export class FakePeer {
       }
       const frame = this.#parser.next();
       if (frame !== null) {
-        return { fin: frame.fin, rsv: frame.rsv, opcode: frame.opcode, payload: frame.payload.slice() };
+        return {
+          fin: frame.fin,
+          rsv: frame.rsv,
+          opcode: frame.opcode,
+          payload: frame.payload.slice(),
+        };
       }
       if (!await this.#fill()) {
         if (this.#parser.bufferedAmount > 0) {
@@ -402,6 +407,12 @@ export function createFakeServer(options: { highWaterMark?: number } = {}): Fake
     options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
   );
   const clients: Transport[] = [];
+  const peers: FakePeer[] = [];
+  cleanups.push(() => {
+    // Hang up both ends of every connection, so that no client waits on a timer.
+    for (const peer of peers) peer.close();
+    for (const client of clients) client.close();
+  });
   return {
     async connector(connectOptions) {
       const transport = await memory.connector(connectOptions);
@@ -412,9 +423,38 @@ export function createFakeServer(options: { highWaterMark?: number } = {}): Fake
     requests: memory.requests,
     memory,
     async accept() {
-      return new FakePeer(await memory.accept());
+      const peer = new FakePeer(await memory.accept());
+      peers.push(peer);
+      return peer;
     },
   };
+}
+
+const cleanups: Array<() => unknown> = [];
+
+/**
+ * Registers something to do after the current test (see {@linkcode cleanUp}).
+ *
+ * @param action E.g. closing a socket the test left open.
+ */
+export function onCleanUp(action: () => unknown): void {
+  cleanups.push(action);
+}
+
+/**
+ * Hangs up every connection of every fake server made since the last call
+ * and runs the registered actions, then lets the clients report their close.
+ * Use as `afterEach(cleanUp)`, so that a test that fails half-way does not
+ * leave a client waiting on its close or keepalive timers (Node would wait
+ * for them before ending the test file).
+ */
+export async function cleanUp(): Promise<void> {
+  for (const action of cleanups.splice(0)) {
+    try {
+      await action();
+    } catch { /* best effort */ }
+  }
+  await delay(1);
 }
 
 /** Resolves after `ms` milliseconds. */

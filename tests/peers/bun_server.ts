@@ -6,8 +6,12 @@
  * in `tests/_util/peers.ts`. Bun's server socket has `ping()`, a `pong`
  * handler and `terminate()`, but no way to send a fragment, so:
  * - `send-fragmented` is answered `unsupported:send-fragmented`;
- * - `vanish-mid-message` sends an 8 MiB message, which the kernel cannot
+ * - `vanish-mid-message` sends a 32 MiB message, which the kernel cannot
  *   take at once, and calls `terminate()` while the rest is queued.
+ *
+ * Bun accepts the first subprotocol offered unless the upgrade sets
+ * `Sec-WebSocket-Protocol`; setting it to "" leaves the header out, which
+ * is how this peer refuses.
  *
  * Only the part of Bun used here is declared, as oak's Bun adapter does.
  *
@@ -17,8 +21,11 @@
 import process from "node:process";
 
 interface BunSocket {
-  readonly data: { readonly id: string; readonly headers: Record<string, string> };
-  readonly protocol?: string | null;
+  readonly data: {
+    readonly id: string;
+    readonly headers: Record<string, string>;
+    readonly protocol: string;
+  };
   send(data: string | Uint8Array): number;
   ping(data?: string | Uint8Array): number;
   close(code?: number, reason?: string): void;
@@ -56,8 +63,9 @@ declare const Bun: { readonly version: string; serve(options: BunServeOptions): 
 const NAME = "bun";
 const KNOWN_PROTOCOLS = ["wsport.v2", "wsport.v1"];
 const UNOFFERED_PROTOCOL = "unoffered.example";
-const VANISH_SIZE = 8 * 1024 * 1024;
+const VANISH_SIZE = 32 * 1024 * 1024;
 const MAX_PAYLOAD = 64 * 1024 * 1024;
+const REPORTED_SIZE = 1024 * 1024;
 
 const STATUS_TEXT: Record<number, string> = {
   403: "Forbidden",
@@ -103,10 +111,10 @@ function fetch(request: Request, server: BunServer): Response | undefined {
   const data = {
     id: url.searchParams.get("id") ?? "",
     headers: Object.fromEntries(request.headers),
+    protocol: chosen ?? "",
   };
-  const headers: Record<string, string> = chosen === undefined
-    ? {}
-    : { "Sec-WebSocket-Protocol": chosen };
+  // Without the header, Bun accepts the first protocol offered; "" leaves the header out.
+  const headers = { "Sec-WebSocket-Protocol": chosen ?? "" };
   if (server.upgrade(request, { headers, data })) return undefined;
   return new Response("WebSocket only\n", { status: 426, headers: { "x-peer": NAME } });
 }
@@ -127,7 +135,7 @@ function onCommand(ws: BunSocket, text: string): void {
     ws.ping(data);
   } else if (text === "vanish-mid-message") {
     // -1: accepted but queued behind the kernel's buffer, i.e. partly written.
-    const sent = ws.send(pattern(VANISH_SIZE));
+    const sent = ws.send(new Uint8Array(VANISH_SIZE));
     report({ type: "vanish", id: ws.data.id, midMessage: sent === -1 });
     ws.terminate();
   } else {
@@ -147,11 +155,16 @@ function serve(tls?: { cert: string; key: string }): BunServer {
       perMessageDeflate: false,
       open(ws) {
         pongWaiters.set(ws, new Set());
-        report({ type: "open", id: ws.data.id, protocol: ws.protocol ?? "" });
+        report({ type: "open", id: ws.data.id, protocol: ws.data.protocol });
       },
       message(ws, message) {
         if (typeof message === "string") onCommand(ws, message);
-        else ws.send(message);
+        else {
+          if (message.byteLength >= REPORTED_SIZE) {
+            report({ type: "binary", id: ws.data.id, size: message.byteLength });
+          }
+          ws.send(message);
+        }
       },
       ping(ws, data) {
         report({ type: "ping", id: ws.data.id, data: decoder.decode(data) });

@@ -9,12 +9,14 @@
  * - `send-fragmented`: Deno sends every message as one frame; answered
  *   `unsupported:send-fragmented`.
  * - `ping:DATA`: the socket has no `ping()`; answered `unsupported:ping`.
- *   The path `/idle` sets `idleTimeout: 1` instead: Deno pings after 1 s
- *   of silence and closes with 1001 when no pong comes within 1 s more.
+ *   The path `/idle` sets `idleTimeout: 0.25` instead: Deno pings after
+ *   250 ms of silence and closes with 1001 ("No response from ping frame.")
+ *   when no pong comes within 250 ms more.
  * - `vanish-mid-message`: the raw TCP socket is out of reach, so the whole
- *   process exits while an 8 MiB message is being written; the kernel then
- *   ends the connection after the bytes already written. The test starts a
- *   peer of its own for this.
+ *   process exits 10 ms after it started writing a 32 MiB message (about
+ *   4 MiB are through by then over loopback); the kernel then ends the
+ *   connection after the bytes already written. The test starts a peer of
+ *   its own for this.
  *
  * @module
  */
@@ -22,7 +24,9 @@
 const NAME = "deno";
 const KNOWN_PROTOCOLS = ["wsport.v2", "wsport.v1"];
 const UNOFFERED_PROTOCOL = "unoffered.example";
-const VANISH_SIZE = 8 * 1024 * 1024;
+const VANISH_SIZE = 32 * 1024 * 1024;
+const VANISH_DELAY_MS = 10;
+const REPORTED_SIZE = 1024 * 1024;
 
 const STATUS_TEXT: Record<number, string> = {
   403: "Forbidden",
@@ -49,9 +53,14 @@ function offeredProtocols(request: Request): string[] {
     .filter((protocol) => protocol !== "");
 }
 
-function onCommand(socket: WebSocket, id: string, headers: Headers, text: string): void {
+function onCommand(
+  socket: WebSocket,
+  id: string,
+  headers: Record<string, string>,
+  text: string,
+): void {
   if (text === "headers") {
-    socket.send(JSON.stringify(Object.fromEntries(headers)));
+    socket.send(JSON.stringify(headers));
   } else if (/^big:\d+$/.test(text)) {
     socket.send(pattern(Number(text.slice(4))));
   } else if (text === "send-fragmented") {
@@ -62,10 +71,13 @@ function onCommand(socket: WebSocket, id: string, headers: Headers, text: string
   } else if (text.startsWith("ping:")) {
     socket.send("unsupported:ping");
   } else if (text === "vanish-mid-message") {
-    socket.send(pattern(VANISH_SIZE));
-    report({ type: "vanish", id, midMessage: socket.bufferedAmount > 0 });
-    // The write has started; leave before it can finish.
-    Deno.exit(0);
+    socket.send(new Uint8Array(VANISH_SIZE));
+    // Give the write a head start, then leave while it is still going
+    // (bufferedAmount drops only once the whole message is written).
+    setTimeout(() => {
+      report({ type: "vanish", id, midMessage: socket.bufferedAmount > 0 });
+      Deno.exit(0);
+    }, VANISH_DELAY_MS);
   } else {
     socket.send(text);
   }
@@ -89,18 +101,28 @@ function handler(request: Request): Response {
   const chosen = unoffered
     ? undefined
     : offeredProtocols(request).find((protocol) => KNOWN_PROTOCOLS.includes(protocol));
+  // Read now: the request's headers are gone once upgradeWebSocket() has run.
+  const headers = Object.fromEntries(request.headers);
   const { socket, response } = Deno.upgradeWebSocket(request, {
     ...(chosen === undefined ? {} : { protocol: chosen }),
-    ...(url.pathname === "/idle" ? { idleTimeout: 1 } : {}),
+    ...(url.pathname === "/idle" ? { idleTimeout: 0.25 } : {}),
   });
   // upgradeWebSocket refuses a protocol the client did not offer; the header can still be set.
   if (unoffered) response.headers.set("sec-websocket-protocol", UNOFFERED_PROTOCOL);
   socket.binaryType = "arraybuffer";
-  const headers = request.headers;
-  socket.onopen = () => report({ type: "open", id, protocol: socket.protocol });
+  const protocol = unoffered ? UNOFFERED_PROTOCOL : chosen ?? "";
+  socket.onopen = () => report({ type: "open", id, protocol });
   socket.onmessage = (event) => {
-    if (typeof event.data === "string") onCommand(socket, id, headers, event.data);
-    else socket.send(event.data as ArrayBuffer);
+    try {
+      if (typeof event.data === "string") onCommand(socket, id, headers, event.data);
+      else {
+        const data = event.data as ArrayBuffer;
+        if (data.byteLength >= REPORTED_SIZE) report({ type: "binary", id, size: data.byteLength });
+        socket.send(data);
+      }
+    } catch (error) {
+      report({ type: "error", id, message: String(error) });
+    }
   };
   socket.onerror = (event) => {
     report({ type: "error", id, message: (event as ErrorEvent).message ?? "" });

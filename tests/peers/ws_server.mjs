@@ -13,8 +13,9 @@
  * @module
  */
 
-import { STATUS_CODES, createServer } from "node:http";
+import { createServer, STATUS_CODES } from "node:http";
 import { createServer as createSecureServer } from "node:https";
+import { createRequire } from "node:module";
 import process from "node:process";
 import { WebSocketServer } from "ws";
 
@@ -22,6 +23,7 @@ const NAME = "ws";
 const KNOWN_PROTOCOLS = ["wsport.v2", "wsport.v1"];
 const UNOFFERED_PROTOCOL = "unoffered.example";
 const MAX_PAYLOAD = 64 * 1024 * 1024;
+const REPORTED_SIZE = 1024 * 1024;
 
 /** Writes one event line for the test that started us. */
 function report(event) {
@@ -99,6 +101,7 @@ function onConnection(ws, request, socket) {
   ws.id = id;
   report({ type: "open", id, protocol: ws.protocol });
   ws.on("message", (data, isBinary) => {
+    if (isBinary && data.length >= REPORTED_SIZE) report({ type: "binary", id, size: data.length });
     if (isBinary) ws.send(data, { binary: true });
     else onCommand(ws, socket, request, data.toString("utf8"), pongWaiters);
   });
@@ -132,7 +135,9 @@ const secure = cert && key ? await listen(createSecureServer({ cert, key })) : n
 report({
   type: "listening",
   peer: NAME,
-  version: process.version,
+  version: `ws ${
+    createRequire(import.meta.url)("ws/package.json").version
+  } on Node ${process.version}`,
   port: plain.address().port,
   tlsPort: secure === null ? null : secure.address().port,
 });

@@ -53,9 +53,9 @@ export { DEFAULT_TIMEOUTS } from "./src/client.ts";
 export {
   CLOSE_CODE,
   DEFAULT_LIMITS,
-  OPCODE,
   HandshakeError,
   InvalidStateError,
+  OPCODE,
   PROTOCOL_ERROR_CODES,
   ProtocolError,
 } from "./src/protocol/mod.ts";

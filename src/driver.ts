@@ -140,14 +140,17 @@ export class Driver {
    * within the same microtask as other sends.
    *
    * @param action What to do, e.g. `(c) => c.sendText("hi")`; may throw.
+   * @returns How many bytes the action put on the wire (frames included).
    */
-  send(action: (connection: ProtocolConnection) => void): void {
+  send(action: (connection: ProtocolConnection) => void): number {
     action(this.connection);
     // Take the frames now, so that bufferedAmount counts them before the flush.
+    let bytes = 0;
     for (const chunk of this.connection.dataToSend()) {
       this.#unflushed.push(chunk);
-      this.#unflushedBytes += chunk.length;
+      bytes += chunk.length;
     }
+    this.#unflushedBytes += bytes;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(() => {
@@ -155,6 +158,7 @@ export class Driver {
         this.#afterInput();
       });
     }
+    return bytes;
   }
 
   /** Runs `action` on the connection and processes its output and events now. */

@@ -105,6 +105,10 @@ export class WebSocket extends EventTarget {
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
   #maxBufferedAmount: number;
+  /** Sent messages whose frames may not all be written yet: wire and application sizes. */
+  #outstanding: { wire: number; application: number }[] = [];
+  #outstandingWire = 0;
+  #outstandingApplication = 0;
   #iterators = new Set<MessageIterator>();
   #handlers: Record<"open" | "message" | "error" | "close", Handler> = {
     open: null,
@@ -219,10 +223,34 @@ export class WebSocket extends EventTarget {
   /**
    * Bytes queued by `send()` and not yet handed to the network:
    * https://websockets.spec.whatwg.org/#dom-websocket-bufferedamount
-   * (framing overhead of queued frames is included).
+   * (application data only: frame headers and the control frames the
+   * connection sends itself are not counted).
    */
   get bufferedAmount(): number {
-    return this.#queuedBytes + this.#discardedBytes + (this.#driver?.bufferedAmount ?? 0);
+    return this.#queuedBytes + this.#discardedBytes + this.#unsentApplicationBytes();
+  }
+
+  /**
+   * The application bytes of sent messages not yet handed to the network:
+   * the driver knows the unsent wire bytes (frames), which are the tail of
+   * what was sent, in order; the header bytes of each frame are left out
+   * ("does not include framing overhead").
+   */
+  #unsentApplicationBytes(): number {
+    const pending = this.#driver?.bufferedAmount ?? 0;
+    const sends = this.#outstanding;
+    // Drop the sends whose frames are all written.
+    while (sends.length > 0 && this.#outstandingWire - sends[0]!.wire >= pending) {
+      const done = sends.shift()!;
+      this.#outstandingWire -= done.wire;
+      this.#outstandingApplication -= done.application;
+    }
+    if (sends.length === 0) return 0;
+    // The oldest send may be partly written: its header goes first.
+    const first = sends[0]!;
+    const written = Math.max(0, this.#outstandingWire - pending);
+    const header = first.wire - first.application;
+    return this.#outstandingApplication - Math.max(0, written - header);
   }
 
   /**
@@ -298,7 +326,12 @@ export class WebSocket extends EventTarget {
       driver.abort();
       return;
     }
-    driver.send((connection) => isText ? connection.sendText(bytes) : connection.sendBinary(bytes));
+    const wire = driver.send((connection) =>
+      isText ? connection.sendText(bytes) : connection.sendBinary(bytes)
+    );
+    this.#outstanding.push({ wire, application: bytes.length });
+    this.#outstandingWire += wire;
+    this.#outstandingApplication += bytes.length;
   }
 
   /**

@@ -1,0 +1,359 @@
+/**
+ * The driver (`src/driver.ts`): the one loop between a transport and a
+ * sans-I/O connection, over the in-memory transport pair. Each case follows
+ * a step of the loop documented in `src/protocol/mod.ts`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { Driver } from "../src/driver.ts";
+import { Connection } from "../src/protocol/connection.ts";
+import { InvalidStateError } from "../src/protocol/errors.ts";
+import type { ConnectionEvent } from "../src/protocol/events.ts";
+import { FrameParser } from "../src/protocol/frame_parser.ts";
+import { createMemoryTransportPair, type MemoryTransport } from "../src/transport/memory.ts";
+import { TransportError } from "../src/transport/types.ts";
+import {
+  cleanUp,
+  closeFrameBytes,
+  concatBytes,
+  delay,
+  frameBytes,
+  onCleanUp,
+  OP,
+  trackTimers,
+  utf8,
+} from "./_util/fake_server.ts";
+import { fixedRandomBytes } from "./_util/fixed_random.ts";
+
+interface Setup {
+  readonly driver: Driver;
+  readonly connection: Connection;
+  readonly client: MemoryTransport;
+  readonly server: MemoryTransport;
+  readonly events: ConnectionEvent[];
+}
+
+/** A driver over an open client connection and one side of a memory pair; the test holds the other. */
+function setup(
+  options: { closeTimeout?: number; side?: "client" | "server"; highWaterMark?: number } = {},
+): Setup {
+  const [client, server] = createMemoryTransportPair(
+    options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
+  );
+  const connection = new Connection(options.side ?? "client", "open", {
+    randomBytes: fixedRandomBytes(),
+  });
+  const events: ConnectionEvent[] = [];
+  const driver = new Driver(connection, client, {
+    closeTimeout: options.closeTimeout ?? 10_000,
+    onEvent: (event) => events.push(event),
+  });
+  onCleanUp(() => {
+    driver.abort();
+    server.close();
+  });
+  return { driver, connection, client, server, events };
+}
+
+/** Decodes client (masked) or server (unmasked) frames from one chunk; payloads as Latin-1 text. */
+function decode(chunk: Uint8Array, masked = true): Array<[number, string]> {
+  const parser = new FrameParser({ maxFrameSize: 1 << 24, expectMask: masked });
+  parser.push(chunk);
+  const frames: Array<[number, string]> = [];
+  for (let frame = parser.next(); frame !== null; frame = parser.next()) {
+    frames.push([frame.opcode, String.fromCharCode(...frame.payload)]);
+  }
+  assert.equal(parser.bufferedAmount, 0, "the chunk ends on a frame boundary");
+  return frames;
+}
+
+/** The code of the last event, which must be the close event. */
+function closeCode(events: readonly ConnectionEvent[]): number {
+  const last = events.at(-1);
+  assert.ok(last?.type === "close", `the last event is ${last?.type}, not close`);
+  return last.code;
+}
+
+describe("Driver step 3: writing dataToSend()", () => {
+  afterEach(cleanUp);
+
+  it("coalesces the sends of one tick into one transport write, after a microtask", async () => {
+    const { driver, server, client } = setup();
+    driver.send((c) => c.sendText("a"));
+    driver.send((c) => c.sendText("bb"));
+    driver.send((c) => c.sendBinary(new Uint8Array([1])));
+    // Nothing reached the transport yet, but the bytes are counted.
+    assert.equal(client.bufferedAmount, 0);
+    assert.equal(driver.bufferedAmount, 3 * 6 + 1 + 2 + 1);
+    const chunk = await server.read();
+    assert.ok(chunk !== null);
+    assert.deepEqual(decode(chunk), [[OP.Text, "a"], [OP.Text, "bb"], [OP.Binary, "\u0001"]]);
+    // All in the first chunk: nothing else is waiting.
+    assert.equal(client.bufferedAmount, 0);
+    assert.equal(driver.bufferedAmount, 0);
+  });
+
+  it("writes the sends of separate ticks separately", async () => {
+    const { driver, server } = setup();
+    driver.send((c) => c.sendText("one"));
+    await Promise.resolve();
+    await Promise.resolve();
+    driver.send((c) => c.sendText("two"));
+    const first = await server.read();
+    const second = await server.read();
+    assert.deepEqual(decode(first!), [[OP.Text, "one"]]);
+    assert.deepEqual(decode(second!), [[OP.Text, "two"]]);
+  });
+
+  it("writes chunks of 16 KiB or more on their own, keeping the order", async () => {
+    const { driver, server } = setup();
+    const big = "x".repeat(20_000);
+    driver.send((c) => c.sendText("before"));
+    driver.send((c) => c.sendText(big));
+    driver.send((c) => c.sendText("after"));
+    const chunks = [await server.read(), await server.read(), await server.read()];
+    assert.deepEqual(chunks.map((chunk) => decode(chunk!).map(([, text]) => text.length)), [[6], [
+      20_000,
+    ], [5]]);
+  });
+
+  it("act() writes at once, after the sends still waiting for their microtask", async () => {
+    const { driver, server, client } = setup();
+    driver.send((c) => c.sendText("queued"));
+    driver.act((c) => c.sendText("now"));
+    // act() flushes everything the connection produced, in the order produced.
+    assert.ok(client.bufferedAmount > 0, "written synchronously");
+    const chunk = await server.read();
+    assert.deepEqual(decode(chunk!), [[OP.Text, "queued"], [OP.Text, "now"]]);
+  });
+
+  it("lets a send that throws propagate, writing nothing for it", async () => {
+    const { driver, connection, client } = setup();
+    connection.sendClose(1000);
+    driver.flush();
+    const before = client.bufferedAmount;
+    assert.throws(() => driver.send((c) => c.sendText("late")), InvalidStateError);
+    await Promise.resolve();
+    assert.equal(client.bufferedAmount, before);
+  });
+
+  it("half-closes the transport for an end-of-stream marker, after the bytes before it", async () => {
+    // A server-side connection ends its side after answering a close frame (§7.1.1).
+    const { driver, server: peer } = setup({ side: "server" });
+    peer.write(frameBytes(OP.Close, new Uint8Array([0x03, 0xe8]), { mask: [1, 2, 3, 4] }));
+    await driver.pump();
+    const answer = await peer.read();
+    assert.deepEqual(decode(answer!, false), [[OP.Close, "\u0003\u00e8"]]);
+    assert.equal(await peer.read(), null, "end of stream after the close frame");
+  });
+});
+
+describe("Driver steps 1-2 and 5: reading and reporting", () => {
+  afterEach(cleanUp);
+
+  it("pump() reads one chunk, feeds it, and reports its events in order", async () => {
+    const { driver, server, events } = setup();
+    server.write(concatBytes(frameBytes(OP.Text, "one"), frameBytes(OP.Text, "two")));
+    server.write(frameBytes(OP.Text, "three"));
+    assert.equal(await driver.pump(), true);
+    assert.deepEqual(events.map((event) => event.type === "message" && event.data), ["one", "two"]);
+    assert.equal(await driver.pump(), true);
+    assert.equal(events.length, 3);
+  });
+
+  it("does not read from the transport unless pumped", async () => {
+    const { server, events } = setup();
+    server.write(frameBytes(OP.Text, "unread"));
+    await delay(5);
+    assert.equal(server.bufferedAmount, frameBytes(OP.Text, "unread").length);
+    assert.equal(events.length, 0);
+  });
+
+  it("shares one read between concurrent pump() calls", async () => {
+    const { driver, server, events } = setup();
+    const first = driver.pump();
+    const second = driver.pump();
+    assert.equal(first, second);
+    server.write(frameBytes(OP.Text, "x"));
+    assert.deepEqual(await Promise.all([first, second]), [true, true]);
+    assert.equal(events.length, 1);
+  });
+
+  it("answers a ping through the transport (the core's duty, written by the driver)", async () => {
+    const { driver, server, events } = setup();
+    server.write(frameBytes(OP.Ping, "hb"));
+    await driver.pump();
+    assert.deepEqual(decode((await server.read())!), [[OP.Pong, "hb"]]);
+    assert.equal(events[0]?.type, "ping");
+  });
+
+  it("run() pumps until the close event, then releases the transport and resolves", async () => {
+    const { driver, server, events, client } = setup();
+    const running = driver.run();
+    server.write(closeFrameBytes(1000, "bye"));
+    assert.deepEqual(decode((await server.read())!), [[OP.Close, "\u0003\u00e8"]]);
+    server.close();
+    await running;
+    assert.equal(driver.ended, true);
+    assert.deepEqual(events.map((event) => event.type), ["closing", "close"]);
+    assert.deepEqual(events.at(-1), {
+      type: "close",
+      code: 1000,
+      reason: "bye",
+      wasClean: true,
+      error: null,
+    });
+    await client.closed;
+    assert.equal(await driver.pump(), false, "pump() after the end resolves false");
+  });
+
+  it("reports a transport error as transportError and a close with 1006", async () => {
+    const { driver, server, events } = setup();
+    server.reset();
+    assert.equal(await driver.pump(), false);
+    assert.ok(driver.transportError instanceof TransportError);
+    assert.equal((driver.transportError as TransportError).code, "CONNECTION_LOST");
+    assert.equal(closeCode(events), 1006);
+    assert.equal(driver.ended, true);
+  });
+});
+
+describe("Driver step 4: the close timer (RFC 6455 §7.1.1)", () => {
+  afterEach(cleanUp);
+
+  it("closes the transport when the peer does not answer our close frame within closeTimeout", async () => {
+    const timers = trackTimers();
+    try {
+      const { driver, server, events, client } = setup({ closeTimeout: 20 });
+      const running = driver.run();
+      const started = Date.now();
+      driver.act((c) => c.sendClose(1000));
+      assert.equal(timers.pending, 1, "the timer starts with our close frame");
+      assert.deepEqual(decode((await server.read())!), [[OP.Close, "\u0003\u00e8"]]);
+      assert.equal(await server.read(), null, "the client closed the transport");
+      await running;
+      assert.ok(Date.now() - started >= 15);
+      assert.equal(events.at(-1)?.type, "close");
+      assert.equal(
+        events.at(-1)?.type === "close" && (events.at(-1) as { code: number }).code,
+        1006,
+      );
+      await client.closed;
+      assert.equal(timers.pending, 0);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it("closes the transport when the peer answered but never hangs up (the close stays clean)", async () => {
+    const { driver, server, events } = setup({ closeTimeout: 20 });
+    const running = driver.run();
+    driver.act((c) => c.sendClose(3000));
+    await server.read();
+    server.write(closeFrameBytes(3000));
+    await running;
+    assert.deepEqual(events.at(-1), {
+      type: "close",
+      code: 3000,
+      reason: "",
+      wasClean: true,
+      error: null,
+    });
+  });
+
+  it("clears the timer when the peer ends the transport first", async () => {
+    const timers = trackTimers();
+    try {
+      const { driver, server } = setup({ closeTimeout: 60_000 });
+      const running = driver.run();
+      driver.act((c) => c.sendClose(1000));
+      await server.read();
+      server.write(closeFrameBytes(1000));
+      server.close();
+      await running;
+      assert.equal(timers.pending, 0, `pending timers: ${timers.pendingDelays}`);
+    } finally {
+      timers.restore();
+    }
+  });
+
+  it("starts the timer after a protocol violation and does not start it twice", async () => {
+    const timers = trackTimers();
+    try {
+      const { driver, server, events } = setup({ closeTimeout: 20 });
+      server.write(frameBytes(OP.Text, new Uint8Array([0xff])));
+      await driver.pump();
+      assert.deepEqual(decode((await server.read())!), [[OP.Close, "\u0003\u00ef"]]); // 1007
+      assert.equal(timers.pending, 1);
+      server.write(frameBytes(OP.Text, "ignored"));
+      await driver.pump();
+      assert.equal(timers.pending, 1);
+      await driver.run();
+      assert.equal(events.at(-1)?.type, "close");
+      assert.equal(timers.pending, 0);
+    } finally {
+      timers.restore();
+    }
+  });
+});
+
+describe("Driver abort()", () => {
+  afterEach(cleanUp);
+
+  it("closes the transport now and reports one close event (1006) in a microtask", async () => {
+    const { driver, server, events, client } = setup();
+    driver.abort();
+    assert.equal(events.length, 0, "not inside the caller's call");
+    driver.abort();
+    await delay(1);
+    assert.deepEqual(events.map((event) => event.type), ["close"]);
+    assert.equal(closeCode(events), 1006);
+    assert.equal(driver.ended, true);
+    await client.closed;
+    assert.equal(await server.read(), null);
+    driver.abort();
+    await delay(1);
+    assert.equal(events.length, 1);
+  });
+
+  it("does nothing after the connection ended", async () => {
+    const { driver, server, events } = setup();
+    const running = driver.run();
+    server.write(closeFrameBytes(1000));
+    await server.read();
+    server.close();
+    await running;
+    driver.abort();
+    await delay(1);
+    assert.deepEqual(events.map((event) => event.type), ["closing", "close"]);
+  });
+
+  it("ends a pending pump() with the close event", async () => {
+    const { driver, events } = setup();
+    const pumping = driver.pump();
+    driver.abort();
+    assert.equal(await pumping, false);
+    await delay(1);
+    assert.equal(events.filter((event) => event.type === "close").length, 1);
+  });
+});
+
+describe("Driver with a server that writes faster than the client reads", () => {
+  afterEach(cleanUp);
+
+  it("leaves the server's bytes in the transport until pumped (pull-based reading)", async () => {
+    const { driver, server, events } = setup({ highWaterMark: 16 });
+    let accepted = 0;
+    for (let i = 0; i < 10; i++) if (server.write(frameBytes(OP.Text, utf8(`m${i}`)))) accepted++;
+    assert.ok(accepted < 10, "the server saw backpressure");
+    const before = server.bufferedAmount;
+    await driver.pump();
+    assert.equal(events.length, 1);
+    assert.ok(server.bufferedAmount < before);
+    while (events.length < 10) await driver.pump();
+    assert.equal(server.bufferedAmount, 0);
+  });
+});

@@ -116,7 +116,13 @@ function heading(title: string): void {
 }
 
 async function findBinaries(): Promise<Binaries> {
-  const node = await runProcess("node", ["-p", "process.execPath"], { echo: false });
+  // The machine's Node, the one running npm: under `npm test`, `node` on PATH
+  // is the `node@22` dev dependency the benchmark uses, but the suite must
+  // prove the oldest Node we support. WSPORT_NODE overrides both.
+  const chosen = Deno.env.get("WSPORT_NODE") ?? Deno.env.get("npm_node_execpath");
+  const node = chosen === undefined
+    ? await runProcess("node", ["-p", "process.execPath"], { echo: false })
+    : { code: 0, output: chosen };
   return {
     deno: exists("node_modules/.bin/deno") ? `${ROOT}/node_modules/.bin/deno` : Deno.execPath(),
     bun: `${ROOT}/node_modules/.bin/bun`,

@@ -1,17 +1,71 @@
 /**
- * Header helpers shared by the legacy client handshake and the server
- * handshake: user header validation, comma-separated lists, Latin-1 bytes.
- * (Private: tested through `legacy_handshake.ts` and `server_handshake.ts`.)
+ * Header helpers shared by the handshakes (`./handshake.ts`,
+ * `./legacy_handshake.ts`, `./server_handshake.ts`): user header
+ * validation, comma-separated lists, Latin-1 bytes, and the checks and
+ * errors common to both client validations of a response.
+ * (Private: tested through those modules.)
  *
  * @module
  */
 
+import { HandshakeError } from "./errors.ts";
 import type { HandshakeHeaders } from "./handshake.ts";
+import type { ResponseHead } from "./http_response.ts";
 
 /** RFC 9110 §5.6.2: token = 1*tchar. */
 export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 9110 §5.5: field-value characters (HTAB, SP, VCHAR, obs-text); no CR, LF or NUL. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * User headers as a list of pairs, in order, not yet validated.
+ *
+ * @param headers A record, a list of pairs, or anything with `forEach(value, name)`.
+ * @returns New pairs (the caller may replace their values).
+ */
+export function toPairs(headers: HandshakeHeaders | undefined): [string, string][] {
+  const pairs: [string, string][] = [];
+  if (headers === undefined) return pairs;
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) {
+      pairs.push([name, value]);
+    }
+  } else if (typeof (headers as { forEach?: unknown }).forEach === "function") {
+    (headers as { forEach(cb: (value: string, name: string) => void): void }).forEach((
+      value,
+      name,
+    ) => pairs.push([name, value]));
+  } else {
+    for (const [name, value] of Object.entries(headers)) pairs.push([name, value as string]);
+  }
+  return pairs;
+}
+
+/**
+ * Refuses a user header name that is not a token (RFC 9110 §5.1:
+ * field-name = token) or that the protocol writes itself.
+ *
+ * @param name The name.
+ * @param reserved Lower-cased names the protocol writes itself, with the reason.
+ * @param action What is being built, for messages: "create handshake request".
+ * @returns The name, lower-cased.
+ * @throws {TypeError} For an invalid or reserved name.
+ */
+export function checkHeaderName(
+  name: string,
+  reserved: ReadonlyMap<string, string>,
+  action: string,
+): string {
+  if (typeof name !== "string" || !TOKEN.test(name)) {
+    throw new TypeError(`Cannot ${action}: invalid header name ${JSON.stringify(name)}`);
+  }
+  const lower = name.toLowerCase();
+  const reason = reserved.get(lower);
+  if (reason !== undefined) {
+    throw new TypeError(`Cannot ${action}: cannot set header ${JSON.stringify(name)}: ${reason}`);
+  }
+  return lower;
+}
 
 /**
  * Validates user headers into a list of pairs: names are tokens (RFC 9110
@@ -29,30 +83,10 @@ export function headerPairs(
   reserved: ReadonlyMap<string, string>,
   action: string,
 ): [string, string][] {
-  const pairs: [string, string][] = [];
-  if (headers === undefined) return pairs;
-  if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) {
-      pairs.push([name, value]);
-    }
-  } else if (typeof (headers as { forEach?: unknown }).forEach === "function") {
-    (headers as { forEach(cb: (value: string, name: string) => void): void }).forEach((
-      value,
-      name,
-    ) => pairs.push([name, value]));
-  } else {
-    for (const [name, value] of Object.entries(headers)) pairs.push([name, value as string]);
-  }
+  const pairs = toPairs(headers);
   for (const pair of pairs) {
-    const [name, value] = pair;
-    if (typeof name !== "string" || !TOKEN.test(name)) {
-      throw new TypeError(`Cannot ${action}: invalid header name ${JSON.stringify(name)}`);
-    }
-    const reason = reserved.get(name.toLowerCase());
-    if (reason !== undefined) {
-      throw new TypeError(`Cannot ${action}: cannot set header ${JSON.stringify(name)}: ${reason}`);
-    }
-    pair[1] = checkHeaderValue(name, value, action);
+    checkHeaderName(pair[0], reserved, action);
+    pair[1] = checkHeaderValue(pair[0], pair[1], action);
   }
   return pairs;
 }
@@ -68,7 +102,8 @@ export function headerPairs(
  */
 export function checkHeaderValue(name: string, value: string, action: string): string {
   const trimmed = String(value).replace(/^[ \t]+|[ \t]+$/g, "");
-  // RFC 9110 §5.5: CR, LF and NUL in a field value are invalid and dangerous.
+  // RFC 9110 §5.5: CR, LF and NUL in a field value are invalid and dangerous;
+  // allowing them would let a value inject header lines (RFC 9112 §5, "request smuggling").
   if (!FIELD_VALUE.test(trimmed)) {
     throw new TypeError(`Cannot ${action}: invalid value for header ${JSON.stringify(name)}`);
   }
@@ -109,20 +144,46 @@ export function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** Builds the `HandshakeError` for a response being validated. */
+export type Fail = (code: HandshakeError["code"], detail: string) => HandshakeError;
+
 /**
- * Concatenates byte arrays into a new one.
+ * The error factory for one response: every error carries its status,
+ * headers and body.
  *
- * @param parts The arrays.
- * @returns Their bytes in order.
+ * @param head The response head.
+ * @param body Bytes received after the head (for a refused handshake).
+ * @returns The factory.
  */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
+export function responseFailure(head: ResponseHead, body: Uint8Array = new Uint8Array(0)): Fail {
+  return (code, detail) =>
+    new HandshakeError(code, `Cannot open connection: ${detail}`, {
+      status: head.status,
+      statusText: head.statusText,
+      headers: head.headers,
+      body,
+    });
+}
+
+/**
+ * Checks that a response switches protocols: status 101, in HTTP/1.1.
+ *
+ * @param head The response head.
+ * @param fail The error factory.
+ * @throws {HandshakeError} `UNEXPECTED_STATUS` or `MALFORMED_RESPONSE`.
+ */
+export function checkSwitchingProtocols(head: ResponseHead, fail: Fail): void {
+  // RFC 6455 §4.1 step 1 (hybi-00 §4.1 step 30): "If the status code received
+  // from the server is not 101, the client handles the response per HTTP
+  // procedures" - here, a refusal (407, proxy authentication, included).
+  if (head.status !== 101) {
+    throw fail(
+      "UNEXPECTED_STATUS",
+      `the server answered ${`${head.status} ${head.statusText}`.trim()}`,
+    );
   }
-  return out;
+  // RFC 9110 §7.8: Upgrade belongs to HTTP/1.1; RFC 6455 §4.2.2 answers "HTTP/1.1 101".
+  if (head.version === "HTTP/1.0") {
+    throw fail("MALFORMED_RESPONSE", "a 101 response must not be HTTP/1.0");
+  }
 }

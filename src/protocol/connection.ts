@@ -7,6 +7,13 @@
  */
 
 import {
+  endedDuringHandshake,
+  Outbox,
+  positiveInteger,
+  ResponseReader,
+  sizeLimits,
+} from "./_endpoint.ts";
+import {
   CLOSE_CODE,
   decodeClosePayload,
   encodeClosePayload,
@@ -25,7 +32,7 @@ import {
   type HandshakeResult,
   validateHandshakeResponse,
 } from "./handshake.ts";
-import { getHeader, type ResponseHead, ResponseHeadParser } from "./http_response.ts";
+import type { ResponseHead } from "./http_response.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { OPCODE } from "./opcode.ts";
 import { type RandomBytes, secureRandomBytes } from "./random.ts";
@@ -163,23 +170,6 @@ export const DEFAULT_LIMITS = {
 /** How many bytes of a refused handshake's body are kept in {@linkcode HandshakeError.body}. */
 export const ERROR_BODY_LIMIT = 4096;
 
-const EOF: Bytes = new Uint8Array(0);
-
-function positiveInteger(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min = 1,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      `Cannot create connection: ${name} must be an integer >= ${min}, got ${value}`,
-    );
-  }
-  return value;
-}
-
 /**
  * The protocol after the opening handshake, for either side: framing,
  * control frames and the closing handshake (RFC 6455 §5-§7). Use
@@ -189,8 +179,7 @@ export class Connection implements ProtocolConnection {
   /** Which side this endpoint is: a client masks what it sends (§5.3). */
   readonly side: "client" | "server";
   #state: ConnectionState;
-  #events: ConnectionEvent[] = [];
-  #output: Bytes[] = [];
+  #outbox = new Outbox<ConnectionEvent>();
   #randomBytes: RandomBytes;
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
@@ -205,9 +194,7 @@ export class Connection implements ProtocolConnection {
   #closeReceived: { code: number; reason: string } | null = null;
   #error: ProtocolError | HandshakeError | null = null;
   #failed = false;
-  #eofSent = false;
   #eofReceived = false;
-  #closeReported = false;
 
   /**
    * Creates a connection.
@@ -221,16 +208,9 @@ export class Connection implements ProtocolConnection {
     this.#state = state;
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
     this.#trace = options.trace;
-    this.#maxMessageSize = positiveInteger(
-      "maxMessageSize",
-      options.maxMessageSize,
-      DEFAULT_LIMITS.maxMessageSize,
-    );
-    this.#maxFrameSize = positiveInteger(
-      "maxFrameSize",
-      options.maxFrameSize,
-      this.#maxMessageSize,
-    );
+    const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
+    this.#maxMessageSize = limits.maxMessageSize;
+    this.#maxFrameSize = limits.maxFrameSize;
     this.#maxFragments = positiveInteger(
       "maxFragments",
       options.maxFragments,
@@ -304,12 +284,12 @@ export class Connection implements ProtocolConnection {
 
   /** Queues an event (for subclasses). */
   protected emit(event: ConnectionEvent): void {
-    this.#events.push(event);
+    this.#outbox.emit(event);
   }
 
   /** Queues bytes to write (for subclasses). */
   protected queue(bytes: Bytes): void {
-    this.#output.push(bytes);
+    this.#outbox.queue(bytes);
   }
 
   /**
@@ -325,14 +305,7 @@ export class Connection implements ProtocolConnection {
   #endBeforeOpen(): void {
     this.#failed = true;
     this.#state = "closed";
-    this.#sendEof();
-    this.#reportClose(CLOSE_CODE.AbnormalClosure, "", false);
-  }
-
-  #reportClose(code: number, reason: string, wasClean: boolean): void {
-    if (this.#closeReported) return;
-    this.#closeReported = true;
-    this.emit({ type: "close", code, reason, wasClean, error: this.#error });
+    this.#outbox.endUnopened(this.#error);
   }
 
   /**
@@ -411,7 +384,7 @@ export class Connection implements ProtocolConnection {
     }
     this.#state = "closed";
     // §7.1.1: the server closes the TCP connection first; a server endpoint ends it now.
-    if (this.side === "server") this.#sendEof();
+    if (this.side === "server") this.#outbox.sendEof();
   }
 
   /**
@@ -423,8 +396,8 @@ export class Connection implements ProtocolConnection {
     this.#eofReceived = true;
     this.#state = "closed";
     // §7.1.1: a client that saw the server end the stream ends its own side.
-    this.#sendEof();
-    if (this.#closeReported) return;
+    this.#outbox.sendEof();
+    if (this.#outbox.closeReported) return;
     const received = this.#closeReceived;
     // §7.1.5: "If _The WebSocket Connection is Closed_ and no Close control
     // frame was received by the endpoint ... the close code is 1006."
@@ -434,10 +407,11 @@ export class Connection implements ProtocolConnection {
         "Cannot read frame: the connection ended without a close frame",
       );
     }
-    this.#reportClose(
+    this.#outbox.reportClose(
       received?.code ?? CLOSE_CODE.AbnormalClosure,
       received?.reason ?? "",
       received !== null && this.#closeSent !== null && !this.#failed,
+      this.#error,
     );
   }
 
@@ -608,7 +582,7 @@ export class Connection implements ProtocolConnection {
       this.#sendCloseFrame(code, reason);
     }
     this.#state = this.#closeReceived === null ? "closing" : "closed";
-    if (this.side === "server") this.#sendEof();
+    if (this.side === "server") this.#outbox.sendEof();
   }
 
   #sendCloseFrame(code: number | undefined, reason: string): void {
@@ -621,13 +595,7 @@ export class Connection implements ProtocolConnection {
     const mask = this.side === "client" ? this.#randomBytes(4) : null;
     if (this.#trace !== undefined) this.traceFrame("out", opcode, fin, rsv, payload.length);
     const chunks = encodeFrame({ fin, rsv, opcode, payload }, mask);
-    for (const chunk of chunks) this.#output.push(chunk);
-  }
-
-  #sendEof(): void {
-    if (this.#eofSent) return;
-    this.#eofSent = true;
-    this.#output.push(EOF);
+    for (const chunk of chunks) this.#outbox.queue(chunk);
   }
 
   /**
@@ -636,10 +604,7 @@ export class Connection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
-    const events = this.#events;
-    if (events.length === 0) return events;
-    this.#events = [];
-    return events;
+    return this.#outbox.eventsReceived();
   }
 
   /**
@@ -650,10 +615,7 @@ export class Connection implements ProtocolConnection {
    * @returns The chunks.
    */
   dataToSend(): Bytes[] {
-    const output = this.#output;
-    if (output.length === 0) return output;
-    this.#output = [];
-    return output;
+    return this.#outbox.dataToSend();
   }
 
   /**
@@ -702,9 +664,7 @@ export class ClientConnection extends Connection {
   readonly protocolVersion: HybiVersion;
   #protocols: readonly string[];
   #offers: readonly Extension[];
-  #headParser: ResponseHeadParser | null;
-  #refused: { head: ResponseHead; body: Uint8Array[]; size: number; expected: number } | null =
-    null;
+  #response: ResponseReader;
   #handshake: HandshakeResult | null = null;
   #requestQueued = false;
 
@@ -722,12 +682,19 @@ export class ClientConnection extends Connection {
     this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
     this.#protocols = options.protocols ?? [];
     this.#offers = options.extensions ?? [];
-    this.#headParser = new ResponseHeadParser({
+    this.#response = new ResponseReader({
       maxHeadSize: positiveInteger(
         "maxHandshakeSize",
         options.maxHandshakeSize,
         DEFAULT_LIMITS.maxHandshakeSize,
       ),
+      maxBodySize: ERROR_BODY_LIMIT,
+      bodylessStatuses: true,
+    }, {
+      head: (head) => this.traceRecord({ type: "handshake", direction: "in", status: head.status }),
+      switching: (head, leftover) => this.#open(head, leftover),
+      refused: (head, body) => this.#refuse(head, body),
+      fail: (error) => this.failHandshake(error),
     });
     const version = options.protocolVersion ?? "rfc6455";
     if (version !== "rfc6455" && version !== "hybi-10") {
@@ -793,37 +760,7 @@ export class ClientConnection extends Connection {
       super.receiveData(chunk);
       return;
     }
-    if (this.#refused !== null) {
-      this.#collectBody(chunk);
-      return;
-    }
-    let head: ResponseHead | null;
-    try {
-      head = this.#headParser!.push(chunk);
-    } catch (error) {
-      if (!(error instanceof HandshakeError)) throw error;
-      this.#headParser = null;
-      this.failHandshake(error);
-      return;
-    }
-    if (head === null) return;
-    const leftover = this.#headParser!.leftover();
-    this.traceRecord({ type: "handshake", direction: "in", status: head.status });
-    this.#headParser = null;
-    // §4.1: "If the status code received from the server is not 101, the
-    // client handles the response per HTTP procedures": keep the body for the error.
-    if (head.status !== 101) {
-      // RFC 9112 §6.3: a 1xx, 204 or 304 response never has a body.
-      const bodyless = head.status < 200 || head.status === 204 || head.status === 304;
-      const length = bodyless ? 0 : Number(getHeader(head.headers, "content-length") ?? NaN);
-      const expected = Number.isInteger(length) && length >= 0
-        ? Math.min(length, ERROR_BODY_LIMIT)
-        : ERROR_BODY_LIMIT;
-      this.#refused = { head, body: [], size: 0, expected };
-      this.#collectBody(leftover);
-      return;
-    }
-    this.#open(head, leftover);
+    this.#response.push(chunk);
   }
 
   #open(head: ResponseHead, leftover: Uint8Array): void {
@@ -846,31 +783,13 @@ export class ClientConnection extends Connection {
     if (leftover.length > 0) super.receiveData(leftover);
   }
 
-  #collectBody(chunk: Uint8Array): void {
-    const refused = this.#refused!;
-    const take = Math.min(chunk.length, refused.expected - refused.size);
-    if (take > 0) {
-      refused.body.push(chunk.slice(0, take));
-      refused.size += take;
-    }
-    if (refused.size >= refused.expected) this.#refuse();
-  }
-
-  #refuse(): void {
-    const { head, body, size } = this.#refused!;
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const part of body) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
-    this.#refused = null;
+  #refuse(head: ResponseHead, body: Uint8Array): void {
     try {
       validateHandshakeResponse(head, {
         key: this.key,
         protocols: this.#protocols,
         extensions: this.#offers,
-        body: bytes,
+        body,
       });
       // A non-101 head always fails validation; this line is not reached.
       throw new HandshakeError(
@@ -889,24 +808,9 @@ export class ClientConnection extends Connection {
    * with the body received so far).
    */
   override receiveEof(): void {
-    if (this.state === "connecting") {
-      if (this.#refused !== null) {
-        this.#refuse();
-      } else {
-        const parser = this.#headParser;
-        this.#headParser = null;
-        let error = new HandshakeError(
-          "UNEXPECTED_EOF",
-          "Cannot open connection: the server closed the connection during the handshake",
-        );
-        try {
-          // The parser knows how far the head got (status line, byte count).
-          parser?.end();
-        } catch (cause) {
-          if (cause instanceof HandshakeError) error = cause;
-        }
-        this.failHandshake(error);
-      }
+    // The head parser knows how far the head got (status line, byte count).
+    if (this.state === "connecting" && !this.#response.end()) {
+      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -17,8 +17,20 @@
  * @module
  */
 
+import {
+  checkHeaderName,
+  checkHeaderValue,
+  checkSwitchingProtocols,
+  type Fail,
+  hasToken,
+  latin1Bytes,
+  responseFailure,
+  splitList,
+  TOKEN,
+  toPairs,
+} from "./_headers.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
-import { HandshakeError, type HeaderList } from "./errors.ts";
+import type { HeaderList } from "./errors.ts";
 import {
   type Extension,
   formatExtensionHeader,
@@ -102,10 +114,8 @@ const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
   ["transfer-encoding", "the handshake request has no body"],
 ]);
 
-/** RFC 9110 §5.6.2: token = 1*tchar. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 §5.5: field-value characters (HTAB, SP, VCHAR, obs-text); no CR, LF or NUL. */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** What the messages about building the request say. */
+const ACTION = "create handshake request";
 
 /**
  * Generates a `Sec-WebSocket-Key` (RFC 6455 §4.1 step 7: "a randomly
@@ -251,7 +261,7 @@ export function createHandshakeRequest(options: HandshakeRequestOptions): Uint8A
     }
     // draft-ietf-hybi-10 §4.1 step 8: the origin goes in |Sec-WebSocket-Origin|.
     const name = hybi10 ? "Sec-WebSocket-Origin" : "Origin";
-    lines.push(`${name}: ${checkValue(name, options.origin)}`);
+    lines.push(`${name}: ${checkHeaderValue(name, options.origin, ACTION)}`);
   }
   // RFC 6455 §4.1 step 10.
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(", ")}`);
@@ -301,19 +311,9 @@ export function validateHandshakeResponse(
   head: ResponseHead,
   expected: HandshakeExpectation,
 ): HandshakeResult {
-  const fail = failure(head, expected.body);
-  // RFC 6455 §4.1 step 1: "If the status code received from the server is not 101,
-  // the client handles the response per HTTP procedures" - here, a refusal.
-  if (head.status !== 101) {
-    throw fail(
-      "UNEXPECTED_STATUS",
-      `the server answered ${`${head.status} ${head.statusText}`.trim()}`,
-    );
-  }
-  // RFC 9110 §7.8: Upgrade belongs to HTTP/1.1; RFC 6455 §4.2.2 answers "HTTP/1.1 101".
-  if (head.version === "HTTP/1.0") {
-    throw fail("MALFORMED_RESPONSE", "a 101 response must not be HTTP/1.0");
-  }
+  const fail = responseFailure(head, expected.body);
+  // RFC 6455 §4.1 step 1: a status other than 101 is a refusal; 101 needs HTTP/1.1.
+  checkSwitchingProtocols(head, fail);
   checkUpgrade(head.headers, fail);
   checkConnection(head.headers, fail);
   // RFC 6455 §4.1 step 4: Sec-WebSocket-Accept must be base64(SHA-1(key + GUID)), exactly.
@@ -342,24 +342,6 @@ export function validateHandshakeResponse(
   };
 }
 
-/** Builds a HandshakeError for this response. */
-type Fail = (code: HandshakeError["code"], detail: string) => HandshakeError;
-
-function failure(head: ResponseHead, body: Uint8Array = new Uint8Array(0)): Fail {
-  return (code, detail) =>
-    new HandshakeError(code, `Cannot open connection: ${detail}`, {
-      status: head.status,
-      statusText: head.statusText,
-      headers: head.headers,
-      body,
-    });
-}
-
-/** Splits a comma-separated list, dropping empty elements (RFC 9110 §5.6.1.2). */
-function splitList(value: string): string[] {
-  return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
-}
-
 function checkUpgrade(headers: HeaderList, fail: Fail): void {
   const upgrade = getHeader(headers, "upgrade");
   // RFC 6455 §4.1 step 2: "If the response lacks an |Upgrade| header field or the
@@ -377,7 +359,7 @@ function checkConnection(headers: HeaderList, fail: Fail): void {
   // RFC 6455 §4.1 step 3: the |Connection| header field must contain a token that is
   // an ASCII case-insensitive match for "Upgrade" (RFC 9110 §7.6.1: a list of options).
   if (connection === null) throw fail("INVALID_CONNECTION", "missing Connection header");
-  if (!splitList(connection).some((option) => option.toLowerCase() === "upgrade")) {
+  if (!hasToken(connection, "upgrade")) {
     throw fail(
       "INVALID_CONNECTION",
       `Connection header is ${JSON.stringify(connection)}, without "Upgrade"`,
@@ -496,66 +478,20 @@ function checkKey(key: string): void {
   }
 }
 
-/** Trims a header value (Fetch "normalize") and refuses what could break the request. */
-function checkValue(name: string, value: string): string {
-  const trimmed = String(value).replace(/^[ \t]+|[ \t]+$/g, "");
-  // RFC 9110 §5.5: CR, LF and NUL are invalid in a field value; allowing them would
-  // let a value inject header lines (RFC 9112 §5, "request smuggling").
-  if (!FIELD_VALUE.test(trimmed)) {
-    throw new TypeError(
-      `Cannot create handshake request: invalid value for header ${JSON.stringify(name)}`,
-    );
-  }
-  return trimmed;
-}
-
 /** Validates the user's headers into a list of pairs. */
 function normalizeHeaders(headers: HandshakeHeaders | undefined): [string, string][] {
-  const pairs: [string, string][] = [];
-  if (headers === undefined) return pairs;
-  if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) {
-      pairs.push([name, value]);
-    }
-  } else if (typeof (headers as { forEach?: unknown }).forEach === "function") {
-    (headers as { forEach(cb: (value: string, name: string) => void): void }).forEach((
-      value,
-      name,
-    ) => pairs.push([name, value]));
-  } else {
-    for (const [name, value] of Object.entries(headers)) pairs.push([name, value as string]);
-  }
+  const pairs = toPairs(headers);
   let hosts = 0;
   for (const pair of pairs) {
-    const [name, value] = pair;
-    // RFC 9110 §5.1: field-name = token.
-    if (typeof name !== "string" || !TOKEN.test(name)) {
-      throw new TypeError(
-        `Cannot create handshake request: invalid header name ${JSON.stringify(name)}`,
-      );
-    }
-    const lower = name.toLowerCase();
-    const reason = RESERVED_HEADERS.get(lower);
-    // RFC 6455 §4.1 steps 5-11: these fields carry the handshake itself; a GET
-    // handshake has no content (RFC 9110 §9.3.1), so no framing headers either
+    // RFC 6455 §4.1 steps 5-11: the reserved fields carry the handshake itself; a
+    // GET handshake has no content (RFC 9110 §9.3.1), so no framing headers either
     // (RFC 9112 §6: a body would be read as WebSocket frames).
-    if (reason !== undefined) {
-      throw new TypeError(
-        `Cannot create handshake request: cannot set header ${JSON.stringify(name)}: ${reason}`,
-      );
-    }
+    const lower = checkHeaderName(pair[0], RESERVED_HEADERS, ACTION);
     // RFC 9112 §3.2: a request carries exactly one Host.
     if (lower === "host" && ++hosts > 1) {
-      throw new TypeError("Cannot create handshake request: Host is given more than once");
+      throw new TypeError(`Cannot ${ACTION}: Host is given more than once`);
     }
-    pair[1] = checkValue(name, value);
+    pair[1] = checkHeaderValue(pair[0], pair[1], ACTION);
   }
   return pairs;
-}
-
-/** Latin-1 ("isomorphic") encoding; every code unit is at most 0xFF once validated. */
-function latin1Bytes(text: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
 }

@@ -33,7 +33,8 @@
  * @module
  */
 
-import { HandshakeError, type HeaderList, InvalidStateError } from "./errors.ts";
+import { HeadScanner, lineText, parseHeaderLines, quote } from "./_http_head.ts";
+import { HandshakeError, type HeaderList } from "./errors.ts";
 
 /**
  * The default limit of the response head, in bytes: 16 KiB. Real 101
@@ -65,16 +66,13 @@ export interface ResponseHeadParserOptions {
   readonly maxHeadSize?: number;
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
 
 /** RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]. */
 const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-/** RFC 9110 §5.6.2: token = 1*tchar. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** RFC 9110 §5.5: field-value characters (HTAB, SP, VCHAR, obs-text). */
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The parts of the status line (RFC 9112 §4). */
+type StatusLine = { status: number; statusText: string; version: string };
 
 /**
  * Parses the response head incrementally, for any split of the bytes.
@@ -95,15 +93,9 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * ```
  */
 export class ResponseHeadParser {
-  readonly #maxHeadSize: number;
-  #buffer: Uint8Array = EMPTY;
-  #length = 0;
-  /** Where to look for the next LF; a LF whose next line is still unknown is looked at again. */
-  #scan = 0;
-  #statusLine: { status: number; statusText: string; version: string } | null = null;
-  #head: ResponseHead | null = null;
+  readonly #scanner: HeadScanner;
+  #statusLine: StatusLine | null = null;
   #leftover: Uint8Array = EMPTY;
-  #error: HandshakeError | null = null;
 
   /**
    * Creates a parser.
@@ -112,13 +104,17 @@ export class ResponseHeadParser {
    * @throws {RangeError} When `maxHeadSize` is not a positive safe integer.
    */
   constructor(options: ResponseHeadParserOptions = {}) {
-    const max = options.maxHeadSize ?? DEFAULT_MAX_HEAD_SIZE;
-    if (!Number.isSafeInteger(max) || max < 1) {
-      throw new RangeError(
-        `Cannot create response parser: maxHeadSize must be a positive integer, got ${max}`,
-      );
-    }
-    this.#maxHeadSize = max;
+    this.#scanner = new HeadScanner("response", options.maxHeadSize ?? DEFAULT_MAX_HEAD_SIZE, {
+      firstLine: (bytes) => {
+        this.#statusLine = parseStatusLine(bytes);
+      },
+      tooLarge: (max) =>
+        new HandshakeError(
+          "RESPONSE_TOO_LARGE",
+          `Cannot open connection: the response head is larger than ${max} bytes`,
+          this.#partialResponse(),
+        ),
+    });
   }
 
   /**
@@ -131,16 +127,12 @@ export class ResponseHeadParser {
    * @throws {InvalidStateError} When the head was already returned.
    */
   push(chunk: Uint8Array): ResponseHead | null {
-    if (this.#error !== null) throw this.#error;
-    if (this.#head !== null) {
-      throw new InvalidStateError("Cannot parse response head: it is already complete");
-    }
-    try {
-      return this.#push(chunk);
-    } catch (error) {
-      if (error instanceof HandshakeError) this.#error = error;
-      throw error;
-    }
+    return this.#scanner.push(chunk, ({ head, leftover }) => {
+      const statusLine = this.#statusLine!;
+      const headers = parseHeaderLines(head, (detail) => malformed(detail, statusLine));
+      this.#leftover = leftover;
+      return { ...statusLine, headers };
+    });
   }
 
   /**
@@ -159,89 +151,13 @@ export class ResponseHeadParser {
    * (or the error the parser already failed with).
    */
   end(): void {
-    if (this.#error !== null) throw this.#error;
-    if (this.#head !== null) return;
-    const status = this.#statusLine;
-    this.#error = new HandshakeError(
-      "UNEXPECTED_EOF",
-      `Cannot open connection: the connection closed after ${this.#length} bytes of the response head`,
-      {
-        status: status?.status ?? 0,
-        statusText: status?.statusText ?? "",
-        headers: [],
-        body: EMPTY,
-      },
-    );
-    throw this.#error;
-  }
-
-  #push(chunk: Uint8Array): ResponseHead | null {
-    const data = this.#append(chunk);
-    const max = this.#maxHeadSize;
-    // Only bytes below the limit can end a head that fits, so a too-large
-    // head fails the same way however the bytes were split.
-    const limit = Math.min(data.length, max);
-    let end = -1;
-    let i = this.#scan;
-    for (; i < limit; i++) {
-      if (data[i] !== LF) continue;
-      if (this.#statusLine === null) this.#statusLine = parseStatusLine(data.subarray(0, i));
-      // RFC 9112 §2.2: the head ends with an empty line, CRLF or a bare LF.
-      const next = data[i + 1];
-      if (next === LF) {
-        end = i + 2;
-        break;
-      }
-      if (next === CR) {
-        if (i + 2 >= data.length) break; // Look at this LF again when more bytes come.
-        if (data[i + 2] === LF) {
-          end = i + 3;
-          break;
-        }
-      } else if (next === undefined) {
-        break; // Look at this LF again when more bytes come.
-      }
-    }
-    this.#scan = i;
-    if (end > max || (end === -1 && data.length >= max)) {
-      throw new HandshakeError(
-        "RESPONSE_TOO_LARGE",
-        `Cannot open connection: the response head is larger than ${max} bytes`,
+    this.#scanner.end((size) =>
+      new HandshakeError(
+        "UNEXPECTED_EOF",
+        `Cannot open connection: the connection closed after ${size} bytes of the response head`,
         this.#partialResponse(),
-      );
-    }
-    if (end === -1) {
-      this.#keep(data);
-      return null;
-    }
-    this.#head = parseHead(data.subarray(0, end), this.#statusLine!);
-    this.#leftover = data.subarray(end);
-    this.#buffer = EMPTY;
-    this.#length = 0;
-    return this.#head;
-  }
-
-  /** The bytes so far followed by `chunk`: `chunk` itself when nothing is buffered. */
-  #append(chunk: Uint8Array): Uint8Array {
-    if (this.#length === 0) return chunk;
-    const needed = this.#length + chunk.length;
-    if (needed > this.#buffer.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
-      grown.set(this.#buffer.subarray(0, this.#length));
-      this.#buffer = grown;
-    }
-    this.#buffer.set(chunk, this.#length);
-    this.#length = needed;
-    return this.#buffer.subarray(0, needed);
-  }
-
-  /** Keeps an incomplete head for the next push, copying a borrowed chunk. */
-  #keep(data: Uint8Array): void {
-    if (this.#length === 0) {
-      this.#buffer = new Uint8Array(Math.max(256, data.length * 2));
-      this.#buffer.set(data);
-      this.#length = data.length;
-    }
+      )
+    );
   }
 
   #partialResponse(): {
@@ -287,25 +203,6 @@ export function getHeader(headers: HeaderList, name: string): string | null {
   return value;
 }
 
-/** Latin-1 ("isomorphic") decoding: one code unit per byte, as Fetch decodes header bytes. */
-function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
-  }
-  return text;
-}
-
-/** A line without its terminator: the LF is already cut, a CR before it is dropped (RFC 9112 §2.2). */
-function lineText(bytes: Uint8Array): string {
-  return latin1(bytes.at(-1) === CR ? bytes.subarray(0, -1) : bytes);
-}
-
-/** Shows received text in a message: quoted, escaped, cut to 80 characters. */
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? text.slice(0, 77) + "..." : text);
-}
-
 function malformed(
   detail: string,
   status: { status: number; statusText: string } = { status: 0, statusText: "" },
@@ -319,9 +216,7 @@ function malformed(
 }
 
 /** RFC 9112 §4 status-line, checked as soon as its line ends. */
-function parseStatusLine(
-  bytes: Uint8Array,
-): { status: number; statusText: string; version: string } {
+function parseStatusLine(bytes: Uint8Array): StatusLine {
   const line = lineText(bytes);
   const match = STATUS_LINE.exec(line);
   // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ];
@@ -337,43 +232,4 @@ function parseStatusLine(
     throw malformed(`invalid status code in status line ${quote(line)}`);
   }
   return { status, statusText: reason, version: `HTTP/${major}.${minor}` };
-}
-
-/** Parses the header lines of a complete head (everything after the status line). */
-function parseHead(
-  bytes: Uint8Array,
-  statusLine: { status: number; statusText: string; version: string },
-): ResponseHead {
-  const headers: [string, string][] = [];
-  let start = bytes.indexOf(LF) + 1;
-  while (true) {
-    const lf = bytes.indexOf(LF, start);
-    const line = lineText(bytes.subarray(start, lf));
-    start = lf + 1;
-    if (line === "") break;
-    headers.push(parseHeaderLine(line, statusLine));
-  }
-  return { ...statusLine, headers };
-}
-
-/** RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. */
-function parseHeaderLine(
-  line: string,
-  status: { status: number; statusText: string },
-): [string, string] {
-  // RFC 9112 §5.2: obs-fold (a line starting with SP or HTAB) is obsolete; refused here.
-  if (line.startsWith(" ") || line.startsWith("\t")) {
-    throw malformed(`obsolete line folding in ${quote(line)}`, status);
-  }
-  const colon = line.indexOf(":");
-  const name = colon === -1 ? "" : line.slice(0, colon);
-  // RFC 9112 §5.1: "No whitespace is allowed between the field name and colon";
-  // RFC 9110 §5.1: field-name = token.
-  if (!TOKEN.test(name)) throw malformed(`invalid header line ${quote(line)}`, status);
-  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-  // RFC 9110 §5.5: CR, LF and NUL in a value are invalid and dangerous; other controls are invalid.
-  if (!FIELD_VALUE.test(value)) {
-    throw malformed(`invalid character in the value of header ${quote(name)}`, status);
-  }
-  return [name.toLowerCase(), value];
 }

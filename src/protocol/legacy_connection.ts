@@ -21,6 +21,14 @@
  * @module
  */
 
+import {
+  endedDuringHandshake,
+  Outbox,
+  positiveInteger,
+  ResponseReader,
+  sizeLimits,
+} from "./_endpoint.ts";
+import { concatBytes } from "./_bytes.ts";
 import { CLOSE_CODE, isReceivableCloseCode } from "./close_code.ts";
 import {
   type ClientConnectionOptions,
@@ -34,7 +42,7 @@ import { HandshakeError, InvalidStateError, ProtocolError } from "./errors.ts";
 import type { ConnectionEvent } from "./events.ts";
 import type { Bytes } from "./frame.ts";
 import type { HandshakeResult } from "./handshake.ts";
-import { getHeader, type ResponseHead, ResponseHeadParser } from "./http_response.ts";
+import type { ResponseHead } from "./http_response.ts";
 import {
   encodeLegacyText,
   LEGACY_CLOSE_FRAME,
@@ -58,16 +66,6 @@ import type { ConnectionState } from "./state.ts";
 import { encodeUtf8, isValidUtf8 } from "./utf8.ts";
 import { parseWebSocketUrl, type WebSocketUrl } from "./url.ts";
 
-const EOF: Bytes = new Uint8Array(0);
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Cannot create connection: ${name} must be an integer >= 1, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * The framing and closing of a legacy connection after its opening
  * handshake, for either side. Use {@linkcode LegacyClientConnection} for a
@@ -90,8 +88,7 @@ export class LegacyConnection implements ProtocolConnection {
   /** `"hybi-00"` or `"hixie-75"`. */
   readonly protocolVersion: LegacyVersion;
   #state: ConnectionState;
-  #events: ConnectionEvent[] = [];
-  #output: Bytes[] = [];
+  #outbox = new Outbox<ConnectionEvent>();
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
   #maxFrameSize: number;
@@ -100,9 +97,7 @@ export class LegacyConnection implements ProtocolConnection {
   #closeReceived = false;
   #error: ProtocolError | HandshakeError | null = null;
   #failed = false;
-  #eofSent = false;
   #eofReceived = false;
-  #closeReported = false;
 
   /**
    * Creates a connection.
@@ -123,16 +118,9 @@ export class LegacyConnection implements ProtocolConnection {
     this.protocolVersion = version;
     this.#state = state;
     this.#trace = options.trace;
-    this.#maxMessageSize = positiveInteger(
-      "maxMessageSize",
-      options.maxMessageSize,
-      DEFAULT_LIMITS.maxMessageSize,
-    );
-    this.#maxFrameSize = positiveInteger(
-      "maxFrameSize",
-      options.maxFrameSize,
-      this.#maxMessageSize,
-    );
+    const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
+    this.#maxMessageSize = limits.maxMessageSize;
+    this.#maxFrameSize = limits.maxFrameSize;
     if (state === "open") this.startFraming();
   }
 
@@ -168,12 +156,12 @@ export class LegacyConnection implements ProtocolConnection {
 
   /** Queues an event (for subclasses). */
   protected emit(event: ConnectionEvent): void {
-    this.#events.push(event);
+    this.#outbox.emit(event);
   }
 
   /** Queues bytes to write (for subclasses). */
   protected queue(bytes: Bytes): void {
-    this.#output.push(bytes);
+    this.#outbox.queue(bytes);
   }
 
   /** Ends a connection that never opened (for subclasses): close event 1006 now. */
@@ -185,14 +173,7 @@ export class LegacyConnection implements ProtocolConnection {
   #endBeforeOpen(): void {
     this.#failed = true;
     this.#state = "closed";
-    this.#sendEof();
-    this.#reportClose(CLOSE_CODE.AbnormalClosure, false);
-  }
-
-  #reportClose(code: number, wasClean: boolean): void {
-    if (this.#closeReported) return;
-    this.#closeReported = true;
-    this.emit({ type: "close", code, reason: "", wasClean, error: this.#error });
+    this.#outbox.endUnopened(this.#error);
   }
 
   /**
@@ -245,7 +226,7 @@ export class LegacyConnection implements ProtocolConnection {
     if (!this.#closeSent) this.#sendCloseFrame();
     this.#state = "closed";
     // §6 (as RFC 6455 §7.1.1): the server closes the TCP connection first.
-    if (this.side === "server") this.#sendEof();
+    if (this.side === "server") this.#outbox.sendEof();
   }
 
   /**
@@ -256,13 +237,18 @@ export class LegacyConnection implements ProtocolConnection {
     this.#eofReceived = true;
     const midFrame = this.#parser?.inFrame ?? false;
     this.#state = "closed";
-    this.#sendEof();
-    if (this.#closeReported) return;
+    this.#outbox.sendEof();
+    if (this.#outbox.closeReported) return;
     // hybi-00: clean once 0xFF 0x00 went both ways. hixie-75: ending the stream
     // is how it closes, so an end between frames is clean.
     const clean = !this.#failed &&
       (this.protocolVersion === "hybi-00" ? this.#closeReceived && this.#closeSent : !midFrame);
-    this.#reportClose(clean ? CLOSE_CODE.NoStatusReceived : CLOSE_CODE.AbnormalClosure, clean);
+    this.#outbox.reportClose(
+      clean ? CLOSE_CODE.NoStatusReceived : CLOSE_CODE.AbnormalClosure,
+      "",
+      clean,
+      this.#error,
+    );
   }
 
   /**
@@ -294,7 +280,7 @@ export class LegacyConnection implements ProtocolConnection {
       rsv: 0,
       length: bytes.length,
     });
-    this.#output.push(encodeLegacyText(bytes));
+    this.#outbox.queue(encodeLegacyText(bytes));
   }
 
   /**
@@ -351,7 +337,7 @@ export class LegacyConnection implements ProtocolConnection {
     } else {
       // hixie-75 §4.2/§5.3: "To close the connection cleanly, ... close the TCP connection."
       this.#closeSent = true;
-      this.#sendEof();
+      this.#outbox.sendEof();
     }
   }
 
@@ -380,7 +366,7 @@ export class LegacyConnection implements ProtocolConnection {
     this.#failed = true;
     if (error !== null) this.#error = error;
     this.#state = "closing";
-    this.#sendEof();
+    this.#outbox.sendEof();
   }
 
   #sendCloseFrame(): void {
@@ -393,13 +379,7 @@ export class LegacyConnection implements ProtocolConnection {
       rsv: 0,
       length: 0,
     });
-    this.#output.push(LEGACY_CLOSE_FRAME.slice());
-  }
-
-  #sendEof(): void {
-    if (this.#eofSent) return;
-    this.#eofSent = true;
-    this.#output.push(EOF);
+    this.#outbox.queue(LEGACY_CLOSE_FRAME.slice());
   }
 
   /**
@@ -408,10 +388,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
-    const events = this.#events;
-    if (events.length === 0) return events;
-    this.#events = [];
-    return events;
+    return this.#outbox.eventsReceived();
   }
 
   /**
@@ -420,10 +397,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The chunks.
    */
   dataToSend(): Bytes[] {
-    const output = this.#output;
-    if (output.length === 0) return output;
-    this.#output = [];
-    return output;
+    return this.#outbox.dataToSend();
   }
 
   /**
@@ -432,7 +406,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns `true` after the closing handshake, a failure, or our end of stream.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && (this.#state === "closed" || this.#failed || this.#eofSent);
+    return !this.#eofReceived && (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
   }
 }
 
@@ -476,9 +450,7 @@ export class LegacyClientConnection extends LegacyConnection {
   readonly keys: LegacyKeys | null;
   #answer: Uint8Array | null;
   #protocols: readonly string[];
-  #headParser: ResponseHeadParser | null;
-  #refused: { head: ResponseHead; body: Uint8Array[]; size: number; expected: number } | null =
-    null;
+  #response: ResponseReader;
   #pending: { result: HandshakeResult; parts: Uint8Array[]; size: number } | null = null;
   #handshake: HandshakeResult | null = null;
 
@@ -496,12 +468,20 @@ export class LegacyClientConnection extends LegacyConnection {
     this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
     this.origin = options.origin ?? defaultLegacyOrigin(this.url);
     this.#protocols = options.protocols ?? [];
-    this.#headParser = new ResponseHeadParser({
+    this.#response = new ResponseReader({
       maxHeadSize: positiveInteger(
         "maxHandshakeSize",
         options.maxHandshakeSize,
         DEFAULT_LIMITS.maxHandshakeSize,
       ),
+      maxBodySize: ERROR_BODY_LIMIT,
+      // A refused response's body is awaited whatever its status.
+      bodylessStatuses: false,
+    }, {
+      head: (head) => this.traceRecord({ type: "handshake", direction: "in", status: head.status }),
+      switching: (head, leftover) => this.#switching(head, leftover),
+      refused: (head, body) => this.#refuse(head, body),
+      fail: (error) => this.failHandshake(error),
     });
     if (options.protocolVersion === "hybi-00") {
       const keys = options.keys ?? generateLegacyKeys(options.randomBytes ?? secureRandomBytes);
@@ -544,36 +524,14 @@ export class LegacyClientConnection extends LegacyConnection {
       super.receiveData(chunk);
       return;
     }
-    if (this.#refused !== null) {
-      this.#collectBody(chunk);
-      return;
-    }
     if (this.#pending !== null) {
       this.#collectAnswer(chunk);
       return;
     }
-    let head: ResponseHead | null;
-    try {
-      head = this.#headParser!.push(chunk);
-    } catch (error) {
-      if (!(error instanceof HandshakeError)) throw error;
-      this.#headParser = null;
-      this.failHandshake(error);
-      return;
-    }
-    if (head === null) return;
-    const leftover = this.#headParser!.leftover();
-    this.#headParser = null;
-    this.traceRecord({ type: "handshake", direction: "in", status: head.status });
-    if (head.status !== 101) {
-      const length = Number(getHeader(head.headers, "content-length") ?? NaN);
-      const expected = Number.isInteger(length) && length >= 0
-        ? Math.min(length, ERROR_BODY_LIMIT)
-        : ERROR_BODY_LIMIT;
-      this.#refused = { head, body: [], size: 0, expected };
-      this.#collectBody(leftover);
-      return;
-    }
+    this.#response.push(chunk);
+  }
+
+  #switching(head: ResponseHead, leftover: Uint8Array): void {
     let result: HandshakeResult;
     try {
       result = validateLegacyHandshakeResponse(head, this.#expectation());
@@ -610,12 +568,7 @@ export class LegacyClientConnection extends LegacyConnection {
     }
     if (pending.size < 16) return;
     this.#pending = null;
-    const reply = new Uint8Array(16);
-    let offset = 0;
-    for (const part of pending.parts) {
-      reply.set(part, offset);
-      offset += part.length;
-    }
+    const reply = concatBytes(pending.parts);
     // hybi-00 §4.1 step 43: "If /reply/ does not exactly equal /expected/, then fail".
     if (!reply.every((byte, i) => byte === this.#answer![i])) {
       this.failHandshake(
@@ -642,27 +595,9 @@ export class LegacyClientConnection extends LegacyConnection {
     if (leftover.length > 0) super.receiveData(leftover);
   }
 
-  #collectBody(chunk: Uint8Array): void {
-    const refused = this.#refused!;
-    const take = Math.min(chunk.length, refused.expected - refused.size);
-    if (take > 0) {
-      refused.body.push(chunk.slice(0, take));
-      refused.size += take;
-    }
-    if (refused.size >= refused.expected) this.#refuse();
-  }
-
-  #refuse(): void {
-    const { head, body, size } = this.#refused!;
-    this.#refused = null;
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const part of body) {
-      bytes.set(part, offset);
-      offset += part.length;
-    }
+  #refuse(head: ResponseHead, body: Uint8Array): void {
     try {
-      validateLegacyHandshakeResponse(head, { ...this.#expectation(), body: bytes });
+      validateLegacyHandshakeResponse(head, { ...this.#expectation(), body });
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
       this.failHandshake(error);
@@ -674,19 +609,9 @@ export class LegacyClientConnection extends LegacyConnection {
    * completed, this fails it with `UNEXPECTED_EOF` (or the refusal).
    */
   override receiveEof(): void {
-    if (this.state === "connecting") {
-      if (this.#refused !== null) {
-        this.#refuse();
-      } else {
-        this.#headParser = null;
-        this.#pending = null;
-        this.failHandshake(
-          new HandshakeError(
-            "UNEXPECTED_EOF",
-            "Cannot open connection: the server closed the connection during the handshake",
-          ),
-        );
-      }
+    if (this.state === "connecting" && !this.#response.end()) {
+      this.#pending = null;
+      this.failHandshake(endedDuringHandshake());
     }
     super.receiveEof();
   }

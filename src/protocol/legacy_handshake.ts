@@ -33,8 +33,15 @@
  * @module
  */
 
-import { checkHeaderValue, concatBytes, hasToken, headerPairs, latin1Bytes } from "./_headers.ts";
-import { HandshakeError } from "./errors.ts";
+import { concatBytes } from "./_bytes.ts";
+import {
+  checkHeaderValue,
+  checkSwitchingProtocols,
+  hasToken,
+  headerPairs,
+  latin1Bytes,
+  responseFailure,
+} from "./_headers.ts";
 import type { HandshakeHeaders, HandshakeResult } from "./handshake.ts";
 import { getHeader, type ResponseHead } from "./http_response.ts";
 import { md5 } from "./md5.ts";
@@ -399,24 +406,9 @@ export function validateLegacyHandshakeResponse(
   head: ResponseHead,
   expected: LegacyExpectation,
 ): HandshakeResult {
-  const body = expected.body ?? new Uint8Array(0);
-  const fail = (code: HandshakeError["code"], detail: string) =>
-    new HandshakeError(code, `Cannot open connection: ${detail}`, {
-      status: head.status,
-      statusText: head.statusText,
-      headers: head.headers,
-      body,
-    });
+  const fail = responseFailure(head, expected.body);
   // hybi-00 §4.1 step 30: the status code must be "101" (407 means proxy authentication: a failure here).
-  if (head.status !== 101) {
-    throw fail(
-      "UNEXPECTED_STATUS",
-      `the server answered ${`${head.status} ${head.statusText}`.trim()}`,
-    );
-  }
-  if (head.version === "HTTP/1.0") {
-    throw fail("MALFORMED_RESPONSE", "a 101 response must not be HTTP/1.0");
-  }
+  checkSwitchingProtocols(head, fail);
   const upgrade = getHeader(head.headers, "upgrade");
   // hixie-75 §4.1 and hybi-00 §4.1 step 32: "Upgrade: WebSocket" (compared ASCII case-insensitively here).
   if (upgrade === null || upgrade.toLowerCase() !== "websocket") {

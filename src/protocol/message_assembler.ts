@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
 import { ProtocolError } from "./errors.ts";
 import type { NegotiatedExtension } from "./extension.ts";
 import type { Frame } from "./frame.ts";
@@ -218,14 +219,5 @@ function decodeText(bytes: Uint8Array): string {
  * @returns Their concatenation.
  */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const result = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }

@@ -19,8 +19,8 @@
  * @module
  */
 
-import { concatBytes } from "./_headers.ts";
-import { CLOSE_CODE } from "./close_code.ts";
+import { concatBytes } from "./_bytes.ts";
+import { Outbox, positiveInteger, sizeLimits } from "./_endpoint.ts";
 import { Connection, type ConnectionOptions, DEFAULT_LIMITS } from "./connection.ts";
 import { HandshakeError, InvalidStateError, type ProtocolError } from "./errors.ts";
 import type { ConnectionEvent } from "./events.ts";
@@ -86,16 +86,11 @@ export type AcceptOptions = HandshakeResponseOptions;
 
 type Phase = "request" | "decide" | "key3" | "framing" | "ended";
 
-const EOF: Bytes = new Uint8Array(0);
-
-function limit(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RangeError(
-      `Cannot create connection: ${name} must be an integer >= ${min}, got ${value}`,
-    );
-  }
-  return value;
+/** `own` followed by `inner`, reusing an array rather than copying. */
+function joined<T>(own: T[], inner: T[]): T[] {
+  if (own.length === 0) return inner;
+  if (inner.length > 0) own.push(...inner);
+  return own;
 }
 
 /**
@@ -132,10 +127,8 @@ export class ServerConnection {
   #earlySize = 0;
   #handshake: HandshakeResult | null = null;
   #inner: Connection | LegacyConnection | null = null;
-  #events: ServerConnectionEvent[] = [];
-  #output: Bytes[] = [];
+  #outbox = new Outbox<ServerConnectionEvent>();
   #error: HandshakeError | null = null;
-  #eofSent = false;
   #eofReceived = false;
 
   /**
@@ -146,19 +139,14 @@ export class ServerConnection {
    */
   constructor(options: ServerConnectionOptions = {}) {
     this.#options = options;
-    this.#maxHandshakeSize = limit(
+    this.#maxHandshakeSize = positiveInteger(
       "maxHandshakeSize",
       options.maxHandshakeSize,
       DEFAULT_LIMITS.maxHandshakeSize,
     );
-    const maxMessageSize = limit(
-      "maxMessageSize",
-      options.maxMessageSize,
-      DEFAULT_LIMITS.maxMessageSize,
-    );
-    limit("maxFrameSize", options.maxFrameSize, maxMessageSize);
-    limit("maxFragments", options.maxFragments, DEFAULT_LIMITS.maxFragments);
-    limit("fragmentSize", options.fragmentSize, 0, 0);
+    sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
+    positiveInteger("maxFragments", options.maxFragments, DEFAULT_LIMITS.maxFragments);
+    positiveInteger("fragmentSize", options.fragmentSize, 0, 0);
     const versions = options.versions ?? PROTOCOL_VERSIONS;
     if (versions.length === 0 || !versions.every(isProtocolVersion)) {
       throw new RangeError(
@@ -256,7 +244,7 @@ export class ServerConnection {
     }
     this.#request = request;
     this.#phase = "decide";
-    this.#events.push({ type: "request", request });
+    this.#outbox.emit({ type: "request", request });
     this.#keepEarly(parser.leftover());
   }
 
@@ -288,14 +276,7 @@ export class ServerConnection {
    * @throws {TypeError} For invalid or protocol-owned headers.
    */
   accept(options: AcceptOptions = {}): void {
-    if (this.#phase === "ended") return;
-    if (this.#phase !== "decide") {
-      throw new InvalidStateError(
-        `Cannot accept connection: ${
-          this.#phase === "request" ? "no request has arrived" : "the request was already answered"
-        }`,
-      );
-    }
+    if (!this.#mayAnswer("accept")) return;
     const request = this.#request!;
     const select = this.#options.selectProtocol;
     const protocol = options.protocol !== undefined
@@ -306,7 +287,7 @@ export class ServerConnection {
     const { bytes, result } = createHandshakeResponse(request, { ...options, protocol });
     this.#handshake = result;
     this.#options.trace?.({ type: "handshake", direction: "out", status: 101 });
-    this.#output.push(bytes);
+    this.#outbox.queue(bytes);
     if (request.protocolVersion === "hybi-00") {
       this.#phase = "key3";
       this.#tryAnswer();
@@ -315,11 +296,29 @@ export class ServerConnection {
     this.#open(concatBytes(this.#takeEarly()));
   }
 
+  /**
+   * Whether the request can be answered now: not once the connection
+   * ended (the client left while the server decided).
+   *
+   * @throws {InvalidStateError} Before the request, or when already answered.
+   */
+  #mayAnswer(action: "accept" | "reject"): boolean {
+    if (this.#phase === "ended") return false;
+    if (this.#phase !== "decide") {
+      throw new InvalidStateError(
+        `Cannot ${action} connection: ${
+          this.#phase === "request" ? "no request has arrived" : "the request was already answered"
+        }`,
+      );
+    }
+    return true;
+  }
+
   /** hybi-00 §5.2: the answer needs key3, the 8 bytes after the request head. */
   #tryAnswer(): void {
     if (this.#earlySize < 8) return;
     const early = concatBytes(this.#takeEarly());
-    this.#output.push(legacyAnswer(this.#request!, early.subarray(0, 8)));
+    this.#outbox.queue(legacyAnswer(this.#request!, early.subarray(0, 8)));
     this.#open(early.subarray(8));
   }
 
@@ -337,7 +336,7 @@ export class ServerConnection {
       ? new LegacyConnection("server", version, "open", options)
       : new Connection("server", "open", options);
     this.#phase = "framing";
-    this.#events.push({ type: "open", handshake: this.#handshake! });
+    this.#outbox.emit({ type: "open", handshake: this.#handshake! });
     if (leftover.length > 0) this.#inner.receiveData(leftover);
   }
 
@@ -353,17 +352,10 @@ export class ServerConnection {
    * @throws {TypeError} For invalid headers.
    */
   reject(status = 403, options: RejectOptions = {}): void {
-    if (this.#phase === "ended") return;
-    if (this.#phase !== "decide") {
-      throw new InvalidStateError(
-        `Cannot reject connection: ${
-          this.#phase === "request" ? "no request has arrived" : "the request was already answered"
-        }`,
-      );
-    }
+    if (!this.#mayAnswer("reject")) return;
     const bytes = createRejectResponse(status, options);
     this.#options.trace?.({ type: "handshake", direction: "out", status });
-    this.#output.push(bytes);
+    this.#outbox.queue(bytes);
     this.#end(null);
   }
 
@@ -371,7 +363,7 @@ export class ServerConnection {
   #refuse(error: HandshakeError): void {
     this.#parser = null;
     this.#options.trace?.({ type: "handshake", direction: "out", status: error.status });
-    this.#output.push(errorResponse(error));
+    this.#outbox.queue(errorResponse(error));
     this.#end(error);
   }
 
@@ -380,20 +372,7 @@ export class ServerConnection {
     this.#error = error;
     this.#early = [];
     this.#earlySize = 0;
-    this.#sendEof();
-    this.#events.push({
-      type: "close",
-      code: CLOSE_CODE.AbnormalClosure,
-      reason: "",
-      wasClean: false,
-      error,
-    });
-  }
-
-  #sendEof(): void {
-    if (this.#eofSent) return;
-    this.#eofSent = true;
-    this.#output.push(EOF);
+    this.#outbox.endUnopened(error);
   }
 
   /**
@@ -502,12 +481,7 @@ export class ServerConnection {
    * @returns The events.
    */
   eventsReceived(): ServerConnectionEvent[] {
-    const own = this.#events;
-    if (own.length > 0) this.#events = [];
-    const inner = this.#inner?.eventsReceived() ?? [];
-    if (own.length === 0) return inner;
-    if (inner.length > 0) own.push(...inner);
-    return own;
+    return joined(this.#outbox.eventsReceived(), this.#inner?.eventsReceived() ?? []);
   }
 
   /**
@@ -516,12 +490,7 @@ export class ServerConnection {
    * @returns The chunks.
    */
   dataToSend(): Bytes[] {
-    const own = this.#output;
-    if (own.length > 0) this.#output = [];
-    const inner = this.#inner?.dataToSend() ?? [];
-    if (own.length === 0) return inner;
-    if (inner.length > 0) own.push(...inner);
-    return own;
+    return joined(this.#outbox.dataToSend(), this.#inner?.dataToSend() ?? []);
   }
 
   /**

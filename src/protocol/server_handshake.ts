@@ -33,7 +33,8 @@
  */
 
 import { decodeBase64 } from "./base64.ts";
-import { concatBytes, hasToken, headerPairs, latin1Bytes, splitList } from "./_headers.ts";
+import { concatBytes } from "./_bytes.ts";
+import { hasToken, headerPairs, latin1Bytes, splitList } from "./_headers.ts";
 import {
   formatSetCookie,
   parseCookieHeader,

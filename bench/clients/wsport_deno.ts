@@ -1,0 +1,8 @@
+// wsport's WebSocket on Deno, from the snapshot of the sources that bench/run.ts
+// takes into .test-build/bench/ts (a variable keeps `deno check` from
+// resolving a file that exists only during a run).
+import { run, whatwgSocket } from "./_harness.mjs";
+
+const module = "../../.test-build/bench/ts/mod.ts";
+const { WebSocket } = await import(module);
+await run(whatwgSocket(WebSocket));

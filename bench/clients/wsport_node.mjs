@@ -1,0 +1,7 @@
+// wsport's WebSocket on Node, compiled by bench/run.ts from its snapshot of
+// the sources with the npm build's settings (.test-build/bench/esm).
+import { run, whatwgSocket } from "./_harness.mjs";
+
+const module = "../../.test-build/bench/esm/mod.js";
+const { WebSocket } = await import(module);
+await run(whatwgSocket(WebSocket));

@@ -1,0 +1,5 @@
+// The core microbenchmarks on Deno, from the snapshot in .test-build/bench/ts.
+import { runMicro } from "./_micro.mjs";
+
+const module = "../../.test-build/bench/ts/src/protocol/mod.ts";
+runMicro(await import(module));

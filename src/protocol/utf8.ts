@@ -68,7 +68,8 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
  * ```
  */
 export class Utf8StreamDecoder {
-  #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  // Made on first use: most connections never see a fragmented text message.
+  #decoder: TextDecoder | null = null;
   #parts: string[] = [];
   #failed = false;
 
@@ -81,6 +82,7 @@ export class Utf8StreamDecoder {
   push(bytes: Uint8Array): boolean {
     if (this.#failed) return false;
     try {
+      this.#decoder ??= new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
       const part = this.#decoder.decode(bytes, { stream: true });
       if (part !== "") this.#parts.push(part);
       return true;
@@ -98,7 +100,7 @@ export class Utf8StreamDecoder {
   end(): string | null {
     if (this.#failed) return null;
     try {
-      const last = this.#decoder.decode();
+      const last = this.#decoder?.decode() ?? "";
       if (last !== "") this.#parts.push(last);
     } catch {
       this.#failed = true;
@@ -111,7 +113,7 @@ export class Utf8StreamDecoder {
 
   /** Forgets any partial message so the decoder can be reused. */
   reset(): void {
-    this.#decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+    this.#decoder = null;
     this.#parts = [];
     this.#failed = false;
   }

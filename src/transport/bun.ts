@@ -81,7 +81,9 @@ export interface BunLike {
 export interface BunConnectorOptions {
   /**
    * The socket is paused once this many received bytes wait for `read()`.
-   * @default {65536} small enough to bound memory per connection
+   * @default {262144} four full socket reads, so a busy connection is not paused and
+   * resumed on every read (measured: +60% receiving 64 KiB messages on Bun), yet
+   * bounded per connection
    */
   readonly readHighWaterMark?: number;
   /**
@@ -114,7 +116,7 @@ export function createBunConnector(
   bun: BunLike | undefined = (globalThis as { Bun?: BunLike }).Bun,
   options: BunConnectorOptions = {},
 ): Connector {
-  const readHighWaterMark = checkSize(options.readHighWaterMark, 64 * KIB, "readHighWaterMark");
+  const readHighWaterMark = checkSize(options.readHighWaterMark, 256 * KIB, "readHighWaterMark");
   const writeHighWaterMark = checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark");
   return async function connect(connectOptions: ConnectOptions): Promise<Transport> {
     if (bun === undefined) {

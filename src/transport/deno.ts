@@ -67,15 +67,21 @@ export interface DenoConnectorOptions {
    */
   readonly writeHighWaterMark?: number;
   /**
-   * Size of the buffer each `conn.read()` fills. A read that fills at least
-   * half of it is handed out as is; a smaller one is copied out and the
-   * buffer reused, so a small chunk never pins a large buffer.
-   * @default {65536}
+   * The largest buffer a `conn.read()` fills. Reads start with 8 KiB (or
+   * this size, if smaller); a read that fills its buffer doubles the next
+   * one, up to this size, and a read under a quarter of it halves it: an
+   * idle connection pins 8 KiB, a busy one reads in large chunks. A read
+   * that fills at least half of its buffer is handed out as is; a smaller
+   * one is copied out and the buffer reused, so a small chunk never pins a
+   * large buffer.
+   * @default {262144}
    */
   readonly readSize?: number;
 }
 
 const KIB = 1024;
+/** The read buffer of a quiet connection. */
+const MIN_READ_SIZE = 8 * KIB;
 
 /**
  * Creates a {@linkcode Connector} over a Deno namespace.
@@ -111,7 +117,7 @@ export function createDenoConnector(
   options: DenoConnectorOptions = {},
 ): Connector {
   const writeHighWaterMark = checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark");
-  const readSize = checkSize(options.readSize, 64 * KIB, "readSize", 1);
+  const readSize = checkSize(options.readSize, 256 * KIB, "readSize", 1);
   return async function connect(connectOptions: ConnectOptions): Promise<Transport> {
     if (deno === undefined) {
       throw new TransportError(
@@ -222,6 +228,7 @@ class DenoTransport implements Transport {
   #conn: DenoConnLike;
   #writeHighWaterMark: number;
   #readSize: number;
+  #nextSize: number;
   #buffer: Bytes | null = null;
   #reading = false;
   #queue = new WriteQueue();
@@ -239,6 +246,7 @@ class DenoTransport implements Transport {
     this.tls = tls;
     this.#writeHighWaterMark = writeHighWaterMark;
     this.#readSize = readSize;
+    this.#nextSize = Math.min(MIN_READ_SIZE, readSize);
     const { hostname, port, path } = conn.remoteAddr;
     this.remoteAddress = hostname !== undefined
       ? { hostname, port: port ?? 0 }
@@ -252,6 +260,19 @@ class DenoTransport implements Transport {
     return this.#queue.size;
   }
 
+  /** Grows the read buffer after full reads, shrinks it after small ones. */
+  #adaptSize(n: number, size: number): void {
+    if (n === size && size < this.#readSize) {
+      this.#nextSize = Math.min(size * 2, this.#readSize);
+    } else if (n * 4 < size && size > MIN_READ_SIZE) {
+      this.#nextSize = Math.max(size >> 1, MIN_READ_SIZE);
+    } else {
+      return;
+    }
+    // The next read allocates a buffer of the new size.
+    if (this.#buffer !== null && this.#buffer.length !== this.#nextSize) this.#buffer = null;
+  }
+
   async read(): Promise<Bytes | null> {
     if (this.#reading) throw new TypeError("Cannot read: a read is already pending");
     if (this.#error) throw this.#error;
@@ -259,7 +280,7 @@ class DenoTransport implements Transport {
     this.#reading = true;
     try {
       for (;;) {
-        const buffer = this.#buffer ??= new Uint8Array(this.#readSize);
+        const buffer = this.#buffer ??= new Uint8Array(this.#nextSize);
         const n = await this.#track(this.#conn.read(buffer));
         if (n === null) {
           this.#eof = true;
@@ -267,6 +288,7 @@ class DenoTransport implements Transport {
           return null;
         }
         if (n === 0) continue;
+        this.#adaptSize(n, buffer.length);
         if (n * 2 < buffer.length) return buffer.slice(0, n);
         this.#buffer = null;
         return buffer.subarray(0, n);

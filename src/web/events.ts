@@ -77,3 +77,62 @@ export const CloseEvent: CloseEventConstructor = globals.CloseEvent ?? FallbackC
 
 /** The runtime's `ErrorEvent`, or a spec-shaped fallback. */
 export const ErrorEvent: ErrorEventConstructor = globals.ErrorEvent ?? FallbackErrorEvent;
+
+/**
+ * The `message` event of {@linkcode WebSocket}: a `MessageEvent` by every
+ * check code makes (`instanceof MessageEvent`, `data`, `origin`,
+ * `lastEventId`, `source`, `ports`), built on the plain `Event`
+ * constructor. The runtimes' own `MessageEvent` constructor costs ~0.4 µs
+ * on Node and Bun (measured: half the time of receiving a 16-byte message);
+ * `Event`'s costs a fraction of that.
+ */
+export class WebSocketMessageEvent extends Event {
+  // Private fields behind getters: plain fields would be defined over the
+  // re-parented MessageEvent accessors, which is 40% slower on Bun (measured).
+  #data: unknown;
+  #origin: string;
+
+  /**
+   * Creates the event.
+   *
+   * @param data The message.
+   * @param origin The URL's origin.
+   */
+  constructor(data: unknown, origin: string) {
+    super("message");
+    this.#data = data;
+    this.#origin = origin;
+  }
+
+  /** The message: a string, an `ArrayBuffer` or a `Blob`. */
+  get data(): unknown {
+    return this.#data;
+  }
+
+  /** The serialization of the WebSocket URL's origin. */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** Always "" for WebSocket messages. */
+  get lastEventId(): string {
+    return "";
+  }
+
+  /** Always `null` for WebSocket messages. */
+  get source(): null {
+    return null;
+  }
+
+  /** Always empty for WebSocket messages. */
+  get ports(): readonly unknown[] {
+    return [];
+  }
+}
+
+// Re-parent the prototype so that `event instanceof MessageEvent` holds
+// (all of MessageEvent's accessors are shadowed above).
+const globalMessageEvent = (globalThis as { MessageEvent?: { prototype: object } }).MessageEvent;
+if (globalMessageEvent !== undefined) {
+  Object.setPrototypeOf(WebSocketMessageEvent.prototype, globalMessageEvent.prototype);
+}

@@ -11,7 +11,7 @@ import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/clos
 import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
-import { CloseEvent, type CloseEventLike, ErrorEvent } from "./events.ts";
+import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { WebSocketError } from "./websocket_error.ts";
 import { clampUnsignedShort } from "./_webidl.ts";
@@ -437,8 +437,10 @@ export class WebSocket extends EventTarget {
         if (this.#readyState !== OPEN) return;
         {
           const data = this.#messageData(event.data);
-          for (const iterator of this.#iterators) iterator.push(data);
-          this.dispatchEvent(new MessageEvent("message", { data, origin: this.#origin }));
+          if (this.#iterators.size > 0) {
+            for (const iterator of this.#iterators) iterator.push(data);
+          }
+          this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
         }
         return;
       case "closing":
@@ -486,9 +488,14 @@ export class WebSocket extends EventTarget {
     if (typeof data === "string") return data;
     if (this.#binaryType === "blob") return new Blob([data as Uint8Array<ArrayBuffer>]);
     const { buffer, byteOffset, byteLength } = data;
-    return byteOffset === 0 && byteLength === buffer.byteLength
-      ? buffer
-      : buffer.slice(byteOffset, byteOffset + byteLength);
+    if (byteOffset === 0 && byteLength === buffer.byteLength) return buffer;
+    // A view of part of a received chunk is copied into a buffer of its own.
+    // A new ArrayBuffer filled with set() is the fastest copy on all three
+    // runtimes for small messages (2x ArrayBuffer#slice on V8; TypedArray
+    // #slice().buffer is slow on Bun, which must materialize the buffer).
+    const copy = new ArrayBuffer(byteLength);
+    new Uint8Array(copy).set(data);
+    return copy;
   }
 
   /**

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CloseEvent, ErrorEvent } from "../../src/web/events.ts";
+import { CloseEvent, ErrorEvent, WebSocketMessageEvent } from "../../src/web/events.ts";
 
 const globals = globalThis as { CloseEvent?: unknown; ErrorEvent?: unknown };
 
@@ -74,5 +74,34 @@ describe("ErrorEvent", () => {
     const event = new ErrorEvent("error", { message: "boom", error: cause });
     assert.equal(event.message, "boom");
     assert.equal(event.error, cause);
+  });
+});
+
+describe("WebSocketMessageEvent", () => {
+  it("passes for the runtime's MessageEvent: instanceof, type, data, origin and the empty fields", () => {
+    const data = new ArrayBuffer(2);
+    const event = new WebSocketMessageEvent(data, "ws://example.com");
+    assert.ok(event instanceof MessageEvent);
+    assert.ok(event instanceof Event);
+    assert.equal(event.type, "message");
+    assert.equal(event.data, data);
+    assert.equal(event.origin, "ws://example.com");
+    assert.equal(event.lastEventId, "");
+    assert.equal(event.source, null);
+    assert.deepEqual(event.ports, []);
+    assert.equal(event.bubbles, false);
+    assert.equal(event.cancelable, false);
+  });
+
+  it("is dispatched like any event, with target and currentTarget set", () => {
+    const target = new EventTarget();
+    let seen: Event | null = null;
+    target.addEventListener("message", (event) => {
+      seen = event;
+      assert.equal(event.target, target);
+      assert.equal(event.currentTarget, target);
+    });
+    target.dispatchEvent(new WebSocketMessageEvent("hi", "ws://example.com"));
+    assert.equal((seen as MessageEvent | null)?.data, "hi");
   });
 });

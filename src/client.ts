@@ -286,8 +286,8 @@ export function startClient(
             break;
           case "close":
             clearTimers();
-            heartbeat.stop(
-              new DOMException("Cannot ping: the connection closed", "InvalidStateError"),
+            heartbeat.stop(() =>
+              new DOMException("Cannot ping: the connection closed", "InvalidStateError")
             );
             options.signal?.removeEventListener("abort", onSignalAbort);
             trace?.({ type: "phase", phase: "closed", tls: transport.tls });

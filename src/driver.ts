@@ -88,10 +88,7 @@ export class Driver {
    */
   pump(): Promise<boolean> {
     if (this.#ended) return Promise.resolve(false);
-    this.#reading ??= this.#pumpOnce().finally(() => {
-      this.#reading = null;
-    });
-    return this.#reading;
+    return this.#reading ??= this.#pumpOnce();
   }
 
   /**
@@ -110,6 +107,10 @@ export class Driver {
     } catch (error) {
       this.#transportError = error;
       chunk = null;
+    } finally {
+      // The read is over; what follows is synchronous, so a pump() called
+      // from an event handler starts the next read.
+      this.#reading = null;
     }
     if (this.#ended) return false;
     if (chunk === null) {

@@ -193,13 +193,16 @@ export class Heartbeat {
   /**
    * Stops the keepalive and rejects every ping in flight.
    *
-   * @param reason Why (the connection closed).
+   * @param reason Why (the connection closed); a function is called only
+   * when a ping is in flight, so the common close allocates no error.
    */
-  stop(reason: unknown): void {
+  stop(reason: unknown | (() => unknown)): void {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const ping of this.#pending.values()) ping.reject(reason);
+    if (this.#pending.size === 0) return;
+    const error = typeof reason === "function" ? reason() : reason;
+    for (const ping of this.#pending.values()) ping.reject(error);
     this.#pending.clear();
   }
 }

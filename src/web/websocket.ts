@@ -506,20 +506,17 @@ export class WebSocket extends EventTarget {
   #setHandler(type: "open" | "message" | "error" | "close", handler: Handler): void {
     const had = this.#handlers[type] !== null;
     this.#handlers[type] = typeof handler === "function" ? handler : null;
-    if (!had && this.#handlers[type] !== null) {
-      this.addEventListener(type, this.#handlerListeners[type]);
-    }
-    if (had && this.#handlers[type] === null) {
-      this.removeEventListener(type, this.#handlerListeners[type]);
-    }
+    if (had === (this.#handlers[type] !== null)) return;
+    // One listener per type, made when first needed (most sockets set one or two).
+    const listeners = this.#handlerListeners ??= {};
+    const listener = listeners[type] ??= (event: Event) => this.#handlers[type]?.call(this, event);
+    if (had) this.removeEventListener(type, listener);
+    else this.addEventListener(type, listener);
   }
 
-  #handlerListeners = {
-    open: (event: Event) => this.#handlers.open?.call(this, event),
-    message: (event: Event) => this.#handlers.message?.call(this, event),
-    error: (event: Event) => this.#handlers.error?.call(this, event),
-    close: (event: Event) => this.#handlers.close?.call(this, event),
-  };
+  #handlerListeners:
+    | Partial<Record<"open" | "message" | "error" | "close", (event: Event) => void>>
+    | null = null;
 
   /** Event handler for `open`. */
   get onopen(): Handler {

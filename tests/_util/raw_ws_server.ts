@@ -481,7 +481,7 @@ export interface ProbeStats {
 }
 
 /** The read high-water mark of the Node and Bun adapters (their default). */
-export const ADAPTER_READ_HIGH_WATER_MARK: number = runtime === "deno" ? 0 : 64 * KIB;
+export const ADAPTER_READ_HIGH_WATER_MARK: number = runtime === "deno" ? 0 : 256 * KIB;
 
 /**
  * The running runtime's adapter with its default settings, plus counters:

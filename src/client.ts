@@ -7,7 +7,7 @@
  */
 
 import { Driver } from "./driver.ts";
-import { Heartbeat } from "./keepalive.ts";
+import { Heartbeat, MAX_TIMER } from "./keepalive.ts";
 import type { TraceRecord } from "./protocol/connection.ts";
 import type { ClientConnectionOptions } from "./protocol/connection.ts";
 import {
@@ -16,6 +16,7 @@ import {
   isLegacyVersion,
 } from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
+import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
 
@@ -30,8 +31,9 @@ export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"
   /** TLS settings for `wss:` URLs; verification is on by default. */
   readonly tls?: TlsOptions;
   /**
-   * Aborts the connection: before it opened, it fails (close code 1006);
-   * after, it is closed with 1001 (going away).
+   * Aborts the connection: before it opened, it fails (close code 1006).
+   * After, `WebSocket` closes it with 1001 (going away); `WebSocketStream`
+   * ignores it, as the WHATWG spec says (use `close()`).
    */
   readonly signal?: AbortSignal;
   /**
@@ -63,8 +65,9 @@ export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"
   /**
    * Milliseconds to wait for a keepalive pong (and the default of `ping()`).
    * When it is late, the connection is failed: a close frame with 1011 is
-   * sent, the transport is closed at once, and the close event reports 1006
-   * with a `TimeoutError`.
+   * queued, the transport is closed at once (the frame goes out only if the
+   * transport can write it at once), and the close event reports 1006 with
+   * a `TimeoutError`.
    * @default 20000
    */
   readonly pongTimeout?: number;
@@ -107,12 +110,41 @@ export const DEFAULT_TIMEOUTS = {
  */
 export function milliseconds(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+  // Timers overflow past 2^31 - 1 ms and fire at once: refuse such values.
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMER) {
     throw new RangeError(
-      `Cannot create WebSocket: ${name} must be a finite number of milliseconds >= 0, got ${value}`,
+      `Cannot create WebSocket: ${name} must be a number of milliseconds in 0-${MAX_TIMER}, got ${value}`,
     );
   }
   return value;
+}
+
+/**
+ * The cause to report for a connection that did not close cleanly: a
+ * local failure (timeout, abort, full send queue) first; then the
+ * transport's own error (reset, TLS), which the core only saw as the
+ * stream ending; then the core's error.
+ *
+ * @param failure The local failure, if any.
+ * @param error The error of the core's close event.
+ * @param transportError The transport's read error, if any.
+ * @returns The cause, or `null`.
+ */
+export function closeCause(failure: unknown, error: unknown, transportError: unknown): unknown {
+  if (failure !== null && failure !== undefined) return failure;
+  const endedOnly = error === null || error === undefined ||
+    ((error instanceof ProtocolError || error instanceof HandshakeError) &&
+      error.code === "UNEXPECTED_EOF");
+  if (transportError !== null && transportError !== undefined && endedOnly) return transportError;
+  return error ?? null;
+}
+
+/** {@linkcode ClientOptions} plus what each API layer tells {@linkcode startClient}. */
+export interface StartOptions extends ClientOptions {
+  /** Whether incoming frames are being read (see `HeartbeatOptions.isReading`). */
+  readonly isReading?: () => boolean;
+  /** What the API does when `signal` aborts after the connection opened; nothing by default. */
+  readonly onAbortAfterOpen?: (reason: unknown) => void;
 }
 
 /** A connection attempt in progress, then the open connection. */
@@ -144,7 +176,7 @@ export interface ClientRun {
 export function startClient(
   url: string,
   protocols: readonly string[],
-  options: ClientOptions & { readonly isReading?: () => boolean },
+  options: StartOptions,
   onEvent: (event: ConnectionEvent) => void,
   onFailure: (reason: unknown) => void,
 ): ClientRun {
@@ -228,8 +260,10 @@ export function startClient(
     const reason = options.signal!.reason;
     if (connection.state === "connecting") {
       fail(reason);
-    } else if (driver !== null && connection.state === "open") {
-      driver.act((c) => c.sendClose(1001, ""));
+    } else if (connection.state === "open") {
+      // Each API closes its own way (WebSocket: 1001; WebSocketStream
+      // ignores it, as the WHATWG spec says).
+      options.onAbortAfterOpen?.(reason);
     }
   }
 

@@ -112,13 +112,27 @@ export class Driver {
       // from an event handler starts the next read.
       this.#reading = null;
     }
-    if (this.#ended) return false;
-    if (chunk === null) {
-      this.connection.receiveEof();
-    } else {
-      this.connection.receiveData(chunk);
+    // After abort() the rest of the input is discarded: the close event is
+    // on its way, and nothing (such as an `open`) may come before it.
+    if (this.#ended || this.#aborted) return false;
+    try {
+      if (chunk === null) {
+        this.connection.receiveEof();
+      } else {
+        this.connection.receiveData(chunk);
+      }
+      this.#afterInput();
+    } catch (error) {
+      // The core never throws for what the peer sent; this is a bug or a
+      // user hook (an extension, a tracer) that threw. Fail the connection
+      // rather than leave it hanging, and report the error as its cause.
+      this.#transportError = error;
+      try {
+        this.connection.fail(1011, "");
+      } catch { /* not open: nothing to send */ }
+      this.abort();
+      return false;
     }
-    this.#afterInput();
     return !this.#ended;
   }
 

@@ -40,6 +40,9 @@ export interface PingOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The longest delay timers keep exactly (2^31 - 1 ms); longer ones fire at once. */
+export const MAX_TIMER = 2 ** 31 - 1;
+
 interface PendingPing {
   readonly sentAt: number;
   resolve(rtt: number): void;
@@ -89,8 +92,11 @@ export class Heartbeat {
 
   #keepalive(): void {
     if (this.#stopped) return;
+    const before = this.#pending.size;
     const sent = this.ping(undefined, { timeout: Infinity });
     sent.then(() => this.start(), () => {});
+    // No ping went out (the connection is closing): no deadline to keep.
+    if (this.#pending.size === before) return;
     this.#schedule(this.#options.timeout, () => this.#deadline(sent));
   }
 
@@ -119,6 +125,17 @@ export class Heartbeat {
    */
   ping(data?: Uint8Array, options: PingOptions = {}): Promise<number> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    const timeout = options.timeout ?? this.#options.timeout;
+    if (
+      typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0 ||
+      (Number.isFinite(timeout) && timeout > MAX_TIMER)
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot ping: timeout must be a number of milliseconds in 0-${MAX_TIMER} or Infinity, got ${timeout}`,
+        ),
+      );
+    }
     if (this.#stopped) {
       return Promise.reject(
         new DOMException("Cannot ping: the connection is closed", "InvalidStateError"),
@@ -139,7 +156,6 @@ export class Heartbeat {
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeout = options.timeout ?? this.#options.timeout;
     return new Promise<number>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const signal = options.signal;

@@ -9,19 +9,21 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import {
-  type ClientOptions,
   type ClientTraceRecord,
+  closeCause,
   DEFAULT_TIMEOUTS,
   milliseconds,
   startClient,
+  type StartOptions,
 } from "../src/client.ts";
 import { Driver } from "../src/driver.ts";
 import type { ConnectionEvent } from "../src/protocol/events.ts";
-import type { ConnectOptions, Transport } from "../src/transport/types.ts";
+import { HandshakeError, ProtocolError } from "../src/protocol/errors.ts";
+import { type ConnectOptions, type Transport, TransportError } from "../src/transport/types.ts";
 import { cleanUp, createFakeServer, delay, onCleanUp, trackTimers } from "./_util/fake_server.ts";
 
 /** Starts a client and records what it reports. */
-function start(url: string, options: ClientOptions, protocols: readonly string[] = []) {
+function start(url: string, options: StartOptions, protocols: readonly string[] = []) {
   const events: ConnectionEvent[] = [];
   const failures: unknown[] = [];
   const run = startClient(
@@ -69,6 +71,7 @@ describe("milliseconds() and DEFAULT_TIMEOUTS", () => {
       -1,
       Number.NaN,
       Number.POSITIVE_INFINITY,
+      2 ** 31, // timers overflow past 2^31 - 1 ms and would fire at once
       "5" as unknown as number,
       null as unknown as number,
     ]
@@ -77,10 +80,14 @@ describe("milliseconds() and DEFAULT_TIMEOUTS", () => {
       assert.throws(() => milliseconds("handshakeTimeout", value, 1), {
         name: "RangeError",
         message:
-          `Cannot create WebSocket: handshakeTimeout must be a finite number of milliseconds >= 0, got ${value}`,
+          `Cannot create WebSocket: handshakeTimeout must be a number of milliseconds in 0-2147483647, got ${value}`,
       });
     });
   }
+
+  it("accepts the longest delay timers keep, 2^31 - 1 ms", () => {
+    assert.equal(milliseconds("closeTimeout", 2 ** 31 - 1, 1), 2 ** 31 - 1);
+  });
 
   it("documents 10 s for the handshake and the close, 20 s for the keepalive", () => {
     assert.deepEqual(DEFAULT_TIMEOUTS, {
@@ -388,22 +395,28 @@ describe("startClient() abort and signal", () => {
     assert.equal(peer.eof, true);
   });
 
-  it("sends a close frame with 1001 when the signal aborts after open", async () => {
+  it("hands an abort after open to the API's onAbortAfterOpen, and fails nothing itself", async () => {
     const server = createFakeServer();
     const controller = new AbortController();
+    const aborted: unknown[] = [];
     const { run, failures, closed } = start("ws://fake.test/", {
       transport: server.connector,
       signal: controller.signal,
       pingInterval: 0,
+      onAbortAfterOpen: (reason) => aborted.push(reason),
     });
     const peer = await server.accept();
     await peer.handshake();
-    void (await run.driver).run();
+    const driver = await run.driver;
+    void driver.run();
     await delay(1);
-    controller.abort();
+    controller.abort("stop");
+    assert.deepEqual(aborted, ["stop"]);
+    assert.deepEqual(failures, []);
+    assert.equal(run.connection.state, "open");
+    driver.act((connection) => connection.sendClose(1001));
     assert.equal((await peer.answerClose()).code, 1001);
     const close = await closed();
-    assert.deepEqual(failures, []);
     assert.equal(close.type === "close" && close.wasClean, true);
   });
 });
@@ -439,5 +452,35 @@ describe("startClient() trace", () => {
         record.type === "frame" && record.direction === "in" && record.opcode === 1
       ),
     );
+  });
+});
+
+describe("closeCause()", () => {
+  const reset = new TransportError("CONNECTION_LOST", "Cannot read: connection reset");
+  const eof = new ProtocolError(
+    "UNEXPECTED_EOF",
+    "Cannot read frame: the connection ended without a close frame",
+  );
+  const eofInHandshake = new HandshakeError("UNEXPECTED_EOF", "Cannot open connection: ended");
+  const violation = new ProtocolError("RESERVED_OPCODE", "Cannot parse frame: reserved opcode 0x3");
+
+  it("reports a local failure (timeout, abort, full queue) first", () => {
+    const timeout = new DOMException("late", "TimeoutError");
+    assert.equal(closeCause(timeout, violation, reset), timeout);
+  });
+
+  it("reports the transport's error rather than the end of stream the core saw", () => {
+    assert.equal(closeCause(null, eof, reset), reset);
+    assert.equal(closeCause(null, eofInHandshake, reset), reset);
+    assert.equal(closeCause(null, null, reset), reset);
+  });
+
+  it("reports the peer's protocol violation over a transport error that followed it", () => {
+    assert.equal(closeCause(null, violation, reset), violation);
+  });
+
+  it("reports the core's error, or null, when nothing else is known", () => {
+    assert.equal(closeCause(null, eof, null), eof);
+    assert.equal(closeCause(undefined, null, undefined), null);
   });
 });

@@ -160,3 +160,34 @@ describe("Keepalive", () => {
     assert.equal(timeouts.length, 0);
   });
 });
+
+describe("Keepalive while closing", () => {
+  it("Heartbeat arms no pong deadline when the keepalive ping cannot be sent", async () => {
+    const timeouts: DOMException[] = [];
+    const beat = new Heartbeat({
+      interval: 5,
+      timeout: 5,
+      sendPing() {
+        throw new DOMException("Cannot ping: closing", "InvalidStateError");
+      },
+      onTimeout: (error) => timeouts.push(error),
+    });
+    beat.start();
+    await wait(40);
+    assert.deepEqual(timeouts, []);
+    beat.stop(new Error("done"));
+  });
+
+  it("Heartbeat refuses a ping timeout that is negative, NaN or past what timers keep, and sends nothing", async () => {
+    const { beat, sent } = heartbeat();
+    for (const timeout of [-1, NaN, 2 ** 31]) {
+      await assert.rejects(beat.ping(undefined, { timeout }), {
+        name: "RangeError",
+        message:
+          `Cannot ping: timeout must be a number of milliseconds in 0-2147483647 or Infinity, got ${timeout}`,
+      });
+    }
+    assert.equal(sent.length, 0);
+    beat.stop(new Error("done"));
+  });
+});

@@ -150,7 +150,7 @@ export class Outbox<E extends { readonly type: string }> {
    */
   eventsReceived(): (E | CloseEvent)[] {
     const events = this.#events;
-    if (events.length === 0) return events;
+    if (events.length === 0) return [];
     this.#events = [];
     return events;
   }
@@ -162,7 +162,7 @@ export class Outbox<E extends { readonly type: string }> {
    */
   dataToSend(): Bytes[] {
     const output = this.#output;
-    if (output.length === 0) return output;
+    if (output.length === 0) return [];
     this.#output = [];
     return output;
   }

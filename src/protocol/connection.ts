@@ -36,7 +36,7 @@ import type { ResponseHead } from "./http_response.ts";
 import { MessageAssembler } from "./message_assembler.ts";
 import { OPCODE } from "./opcode.ts";
 import { type RandomBytes, secureRandomBytes } from "./random.ts";
-import { canSendControl, canSendData, type ConnectionState } from "./state.ts";
+import { canSendControl, canSendData, type ConnectionState, expectsClose } from "./state.ts";
 import { encodeUtf8 } from "./utf8.ts";
 import { parseWebSocketUrl, type WebSocketUrl } from "./url.ts";
 import type { HybiVersion, ProtocolVersion } from "./protocol_version.ts";
@@ -625,10 +625,7 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    // As python-websockets: from the moment our close frame is out, a peer
-    // that never answers must not keep the transport open forever.
-    return !this.#eofReceived &&
-      (this.#state === "closed" || this.#failed || this.#closeSent !== null);
+    return !this.#eofReceived && expectsClose(this.#state, this.#failed, this.#closeSent !== null);
   }
 }
 

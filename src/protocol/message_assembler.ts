@@ -148,11 +148,17 @@ export class MessageAssembler {
     }
     this.#size += payload.length;
     this.#fragments++;
-    if (payload.length > 0) this.#parts.push(payload);
-    // §8.1 via §5.6: fail fast, on the fragment that makes the text invalid.
-    if (this.#opcode === OPCODE.Text && this.#validateAsItArrives && !this.#text.push(payload)) {
-      this.#reset();
-      throw invalidUtf8();
+    if (this.#opcode === OPCODE.Text && this.#validateAsItArrives) {
+      // §8.1 via §5.6: fail fast, on the fragment that makes the text
+      // invalid. Only the decoded text is kept, not the bytes.
+      if (!this.#text.push(payload)) {
+        this.#reset();
+        throw invalidUtf8();
+      }
+    } else if (payload.length > 0) {
+      // A fragment that is a view into a larger received chunk is copied, so
+      // that the limits bound memory: a view would keep the whole chunk alive.
+      this.#parts.push(payload.length * 2 < payload.buffer.byteLength ? payload.slice() : payload);
     }
     if (!frame.fin) return null;
     return this.#finish();

@@ -56,12 +56,16 @@ export function canSendControl(state: ConnectionState, closeSent: boolean): bool
 /**
  * Whether the peer is expected to end the transport soon, so that a
  * driver should start its close timer (§7.1.1: "the client SHOULD wait for
- * the server to close the connection").
+ * the server to close the connection"). As python-websockets, from the
+ * moment our close frame is out: a peer that never answers must not keep
+ * the transport open forever.
  *
  * @param state The state.
  * @param failed Whether the connection was failed (§7.1.7).
- * @returns `true` when the closing handshake is done or the connection failed.
+ * @param closeSent Whether our close frame was sent.
+ * @returns `true` when the closing handshake started from our side, is
+ * done, or the connection failed.
  */
-export function expectsClose(state: ConnectionState, failed: boolean): boolean {
-  return state === "closed" || failed;
+export function expectsClose(state: ConnectionState, failed: boolean, closeSent: boolean): boolean {
+  return state === "closed" || failed || closeSent;
 }

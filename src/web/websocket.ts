@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ClientOptions, type ClientRun, startClient } from "../client.ts";
+import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
 import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
 import type { ConnectionEvent } from "../protocol/events.ts";
@@ -138,7 +138,8 @@ export class WebSocket extends EventTarget {
     }
     // undici's WebSocketInit: the second argument may be the options object.
     if (
-      protocols !== undefined && typeof protocols === "object" && !Array.isArray(protocols) &&
+      protocols !== undefined && protocols !== null && typeof protocols === "object" &&
+      !Array.isArray(protocols) &&
       !(Symbol.iterator in protocols)
     ) {
       init = protocols as WebSocketInit;
@@ -152,10 +153,11 @@ export class WebSocket extends EventTarget {
     }
     this.#maxBufferedAmount = maxBuffered;
     // Step 3: a single string is a list of one.
+    // (WebIDL: anything but a sequence converts to one DOMString, null too.)
     const list = protocols === undefined
       ? []
-      : typeof protocols === "string"
-      ? [protocols]
+      : protocols === null || typeof protocols !== "object"
+      ? [String(protocols)]
       : [...(protocols as Iterable<string>)].map(String);
     // Steps 1-2, 4 (URL record, scheme, fragment) and 5-6 (subprotocol
     // tokens, duplicates) are checked by the protocol core; its SyntaxErrors
@@ -164,7 +166,7 @@ export class WebSocket extends EventTarget {
       this.#run = startClient(
         String(url),
         list,
-        init,
+        { ...init, onAbortAfterOpen: () => this.#closeWith(1001, "") },
         (event) => this.#onEvent(event),
         (reason) => {
           this.#failure = reason;
@@ -270,19 +272,30 @@ export class WebSocket extends EventTarget {
         "InvalidStateError",
       );
     }
-    if (typeof Blob !== "undefined" && data instanceof Blob) {
-      this.#sendBlob(data);
+    const isBlob = typeof Blob !== "undefined" && data instanceof Blob;
+    const isText = !isBlob && (typeof data === "string" ||
+      !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
+        (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer)));
+    if (this.#readyState !== OPEN) {
+      // Steps 2-4 when CLOSING or CLOSED: "increase the bufferedAmount
+      // attribute by the length of data" — and send nothing.
+      this.#discardedBytes += isBlob
+        ? (data as Blob).size
+        : isText
+        ? encodeUtf8(String(data)).length
+        : toBytes(data as ArrayBuffer).length;
       return;
     }
-    const isText = typeof data === "string" ||
-      !(data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
-        (typeof SharedArrayBuffer !== "undefined" && data instanceof SharedArrayBuffer));
+    if (isBlob) {
+      this.#sendBlob(data as Blob);
+      return;
+    }
     const bytes = isText ? encodeUtf8(String(data)) : toBytes(data as ArrayBuffer);
     if (this.#blobQueue !== null) {
       // Keep message order behind a Blob that is still being read.
       const copy = bytes.slice();
       this.#queuedBytes += copy.length;
-      this.#blobQueue = this.#blobQueue.then(() => {
+      this.#chain(() => {
         this.#queuedBytes -= copy.length;
         this.#transmit(copy, isText);
       });
@@ -291,24 +304,33 @@ export class WebSocket extends EventTarget {
     this.#transmit(bytes, isText);
   }
 
-  #sendBlob(blob: Blob): void {
-    this.#queuedBytes += blob.size;
-    const previous = this.#blobQueue ?? Promise.resolve();
-    const next: Promise<void> = previous.then(() => blob.arrayBuffer()).then((buffer) => {
-      this.#queuedBytes -= blob.size;
-      this.#transmit(new Uint8Array(buffer), false);
-    }, () => {
-      this.#queuedBytes -= blob.size;
-    }).finally(() => {
+  /** Runs `step` after every send still waiting for a Blob to be read. */
+  #chain(step: () => void | Promise<void>): void {
+    const next = (this.#blobQueue ?? Promise.resolve()).then(step).catch(() => {});
+    this.#blobQueue = next;
+    void next.then(() => {
       if (this.#blobQueue === next) this.#blobQueue = null;
     });
-    this.#blobQueue = next;
+  }
+
+  #sendBlob(blob: Blob): void {
+    this.#queuedBytes += blob.size;
+    this.#chain(() =>
+      blob.arrayBuffer().then((buffer) => {
+        this.#queuedBytes -= blob.size;
+        this.#transmit(new Uint8Array(buffer), false);
+      }, () => {
+        this.#queuedBytes -= blob.size;
+      })
+    );
   }
 
   /** Steps 2-4 of send(): frame the data if open, else count it as buffered and drop it. */
   #transmit(bytes: Uint8Array, isText: boolean): void {
     const driver = this.#driver;
-    if (this.#readyState !== OPEN || driver === null || driver.connection.state !== "open") {
+    // Sends queued behind a Blob go out even if close() was called since:
+    // the close frame is queued behind them (see close()).
+    if (driver === null || driver.connection.state !== "open") {
       // "increase the bufferedAmount attribute by the length of data" — it is never sent.
       this.#discardedBytes += bytes.length;
       return;
@@ -371,13 +393,22 @@ export class WebSocket extends EventTarget {
       );
       return;
     }
-    // "Start the WebSocket closing handshake ... set this's ready state to CLOSING."
+    this.#closeWith(code ?? (text === "" ? undefined : 1000), text);
+  }
+
+  /** "Start the WebSocket closing handshake ... set this's ready state to CLOSING." */
+  #closeWith(code: number | undefined, text: string): void {
+    if (this.#readyState !== OPEN) return;
     this.#readyState = CLOSING;
-    this.#driver!.act((connection) => {
-      if (connection.state === "open") {
-        connection.sendClose(code ?? (text === "" ? undefined : 1000), text);
-      }
-    });
+    const start = () =>
+      this.#driver!.act((connection) => {
+        if (connection.state === "open") {
+          connection.sendClose(code, text);
+        }
+      });
+    // Messages sent before close() and still waiting for a Blob go first.
+    if (this.#blobQueue !== null) this.#chain(start);
+    else start();
   }
 
   /**
@@ -427,6 +458,7 @@ export class WebSocket extends EventTarget {
     switch (event.type) {
       case "open":
         // https://websockets.spec.whatwg.org/#feedback-from-the-protocol "When the WebSocket connection is established"
+        if (this.#readyState !== CONNECTING) return; // close() was called: the close event follows
         this.#readyState = OPEN;
         this.#protocol = event.handshake.protocol;
         this.#extensions = event.handshake.extensionsHeader;
@@ -452,7 +484,7 @@ export class WebSocket extends EventTarget {
         this.#readyState = CLOSED;
         // A local failure (timeout, abort, full queue) is the cause; the core only
         // saw its effect (the transport ending).
-        const error = this.#failure ?? event.error ?? this.#driver?.transportError ?? null;
+        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
         if (!event.wasClean && error !== null) {
           const message = error instanceof Error ? error.message : String(error);
           this.dispatchEvent(new ErrorEvent("error", { message, error }));

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { type ClientOptions, type ClientRun, startClient } from "../client.ts";
+import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
 import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
@@ -27,9 +27,9 @@ export interface WebSocketStreamOptions extends ClientOptions {
   readonly protocols?: string | readonly string[];
   /**
    * Bytes of received messages the `readable` may hold before reading from
-   * the transport stops (strings count 1 byte per UTF-16 unit... times 2,
-   * as their memory does). At most one transport chunk (≤ 64 KiB) and one
-   * message in progress come on top.
+   * the transport stops: a message counts its bytes (2 per UTF-16 unit for
+   * text, as its memory does) plus 64 for its objects. At most one
+   * transport read (≤ 256 KiB) and one message in progress come on top.
    * @default 1048576
    */
   readonly readableHighWaterMark?: number;
@@ -74,8 +74,11 @@ function highWaterMark(name: string, value: number | undefined): number {
   return value;
 }
 
+/** What a queued message costs: its bytes (2 per UTF-16 unit) plus its objects. */
+const MESSAGE_OVERHEAD = 64;
+
 function messageSize(message: string | Uint8Array): number {
-  return typeof message === "string" ? message.length * 2 : message.byteLength;
+  return (typeof message === "string" ? message.length * 2 : message.byteLength) + MESSAGE_OVERHEAD;
 }
 
 /**
@@ -277,7 +280,16 @@ export class WebSocketStream {
         });
         return;
       case "message":
-        if (!this.#closeRequested) this.#readController?.enqueue(event.data);
+        if (!this.#closeRequested) {
+          const data = event.data;
+          // A view into a larger received chunk is copied, so that the queue's
+          // size bounds memory (a view would keep the whole chunk alive).
+          this.#readController?.enqueue(
+            typeof data !== "string" && data.byteLength * 2 < data.buffer.byteLength
+              ? data.slice()
+              : data,
+          );
+        }
         return;
       case "closing":
         // The server started closing: keep reading until the transport ends.
@@ -293,7 +305,7 @@ export class WebSocketStream {
 
   #onClose(code: number, reason: string, wasClean: boolean, error: unknown): void {
     // A local failure (timeout, abort) is the cause; the core only saw its effect.
-    const cause = this.#failure ?? error ?? this.#driver?.transportError ?? undefined;
+    const cause = closeCause(this.#failure, error, this.#driver?.transportError) ?? undefined;
     if (!this.#isOpen) {
       // WHATWG WebSocketStream constructor, steps 8.2-8.3: an aborted signal
       // rejects `opened` and `closed` with the signal's abort reason itself.

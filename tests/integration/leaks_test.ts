@@ -139,6 +139,8 @@ const LIFECYCLES: readonly Lifecycle[] = [
   },
   {
     name: "an abort after open",
+    // WebSocketStream ignores its signal once open (WHATWG).
+    apis: ["WebSocket"],
     client: withSignal,
     clean: true,
     async run(client) {

@@ -1383,3 +1383,19 @@ describe("4.1. Client Requirements (opening handshake)", () => {
     });
   });
 });
+
+describe("Driving a connection (the ./protocol loop)", () => {
+  it("Connection hands out a new array from eventsReceived() and dataToSend() every time, even empty", () => {
+    const client = openClient();
+    const events = client.eventsReceived();
+    const output = client.dataToSend();
+    assert.deepEqual([events, output], [[], []]);
+    client.sendText("x");
+    client.receiveData(new Uint8Array([0x81, 0x01, 0x79]));
+    assert.deepEqual(events, []);
+    assert.deepEqual(output, []);
+    assert.equal(client.dataToSend().length, 1);
+    assert.equal(client.eventsReceived().length, 1);
+    assert.notEqual(client.eventsReceived(), client.eventsReceived());
+  });
+});

@@ -456,3 +456,37 @@ describe("5.2. Base Framing Protocol (RSV bits and extensions)", () => {
     assert.equal(refusal.closeCode, 1002);
   });
 });
+
+describe("10.4. Implementation-Specific Limits (memory held by fragments)", () => {
+  it("MessageAssembler copies a fragment that is a small view of a large chunk, so the chunk is not kept", () => {
+    const assembler = new MessageAssembler({ maxMessageSize: 1024, maxFragments: 16 });
+    const chunk = new Uint8Array(64 * 1024);
+    chunk.set([1, 2], 100);
+    chunk.set([3], 200);
+    assembler.checkHeader(false, 0, 0x2, 2);
+    assert.equal(
+      assembler.push({ fin: false, rsv: 0, opcode: 0x2, payload: chunk.subarray(100, 102) }),
+      null,
+    );
+    chunk.fill(0); // the caller may reuse its chunk: the fragment was copied
+    assembler.checkHeader(true, 0, 0x0, 1);
+    const message = assembler.push({
+      fin: true,
+      rsv: 0,
+      opcode: 0x0,
+      payload: new Uint8Array([3]),
+    });
+    assert.deepEqual(message, new Uint8Array([1, 2, 3]));
+    assert.ok(message instanceof Uint8Array && message.buffer.byteLength === 3);
+  });
+
+  it("MessageAssembler keeps a fragment that fills most of its buffer as it is", () => {
+    const assembler = new MessageAssembler({ maxMessageSize: 1024, maxFragments: 16 });
+    const whole = new Uint8Array([7, 8, 9]);
+    assembler.checkHeader(false, 0, 0x2, 3);
+    assembler.push({ fin: false, rsv: 0, opcode: 0x2, payload: whole });
+    assembler.checkHeader(true, 0, 0x0, 0);
+    const message = assembler.push({ fin: true, rsv: 0, opcode: 0x0, payload: new Uint8Array(0) });
+    assert.equal(message, whole);
+  });
+});

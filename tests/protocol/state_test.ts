@@ -29,13 +29,24 @@ describe("4.1. Client Requirements / 7.1. Definitions (connection state)", () =>
     ]);
   });
 
-  it("expectsClose is true once closed, or whenever the connection failed", () => {
-    assert.deepEqual(STATES.map((state) => expectsClose(state, false)), [
+  it("expectsClose is true once closed, once our close frame is out, or whenever the connection failed", () => {
+    assert.deepEqual(STATES.map((state) => expectsClose(state, false, false)), [
       false,
       false,
       false,
       true,
     ]);
-    assert.deepEqual(STATES.map((state) => expectsClose(state, true)), [true, true, true, true]);
+    assert.deepEqual(STATES.map((state) => expectsClose(state, false, true)), [
+      true,
+      true,
+      true,
+      true,
+    ]);
+    assert.deepEqual(STATES.map((state) => expectsClose(state, true, false)), [
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 });

@@ -620,6 +620,38 @@ describe("WebSocket send() (WHATWG §3.1 'send(data)')", () => {
     await closeCleanly(opened);
   });
 
+  it("sends a Blob (and what follows it) before the close frame of a close() called meanwhile", async () => {
+    const opened = await connect();
+    opened.socket.send(new Blob(["blob"]));
+    opened.socket.send("after");
+    opened.socket.close(1000, "bye");
+    assert.equal(opened.socket.readyState, WebSocket.CLOSING);
+    const frames = [];
+    for (let i = 0; i < 3; i++) frames.push(await opened.peer.readFrame());
+    assert.deepEqual(
+      frames.map((frame) => frame && [frame.opcode, [...frame.payload]]),
+      [
+        [OP.Binary, [...utf8("blob")]],
+        [OP.Text, [...utf8("after")]],
+        [OP.Close, [0x03, 0xe8, ...utf8("bye")]],
+      ],
+    );
+  });
+
+  it("sends at once again once the Blobs before are sent", async () => {
+    const opened = await connect();
+    opened.socket.send(new Blob(["a"]));
+    opened.socket.send("b");
+    await opened.peer.readFrame();
+    await opened.peer.readFrame();
+    await tick();
+    opened.socket.send("c");
+    // Sent in the same task: counted at once, as nothing is queued behind a Blob.
+    assert.equal(opened.socket.bufferedAmount, 1);
+    opened.socket.close(1000);
+    assert.deepEqual((await opened.peer.readFrame())?.payload, utf8("c"));
+  });
+
   it("copies a view at send(): changing it afterwards does not change the message", async () => {
     const opened = await connect();
     const bytes = new Uint8Array([1, 2, 3]);
@@ -1407,6 +1439,24 @@ describe("WebSocket against a hostile server: frames (RFC 6455 §5, §7.1.7)", (
     } finally {
       timers.restore();
     }
+  });
+});
+
+describe("WebSocket when its own hooks throw", () => {
+  afterEach(cleanUp);
+
+  it("fails the connection and reports the hook's error, instead of hanging", async () => {
+    const failure = new Error("the tracer failed");
+    const opened = await connect({
+      trace(record) {
+        if (record.type === "frame" && record.direction === "in") throw failure;
+      },
+    });
+    opened.peer.sendText("hello");
+    const close = await once<CloseEvent>(opened.socket, "close");
+    assert.deepEqual(closeFields(close), { wasClean: false, code: 1006, reason: "" });
+    assert.deepEqual(types(opened.log), ["open", "error", "close"]);
+    assert.equal(errorOf(opened.log[1]), failure);
   });
 });
 

@@ -252,7 +252,12 @@ export class ResponseReader {
         (head.status < 200 || head.status === 204 || head.status === 304);
       const length = bodyless ? 0 : Number(getHeader(head.headers, "content-length") ?? NaN);
       const max = this.#maxBodySize;
-      const expected = Number.isInteger(length) && length >= 0 ? Math.min(length, max) : max;
+      // Without a Content-Length (a chunked or close-delimited body), the
+      // refusal is reported at once with what came with the head: waiting for
+      // more could last until the handshake timeout on a keep-alive connection.
+      const expected = Number.isInteger(length) && length >= 0
+        ? Math.min(length, max)
+        : Math.min(leftover.length, max);
       this.#refused = { head, parts: [], size: 0, expected };
       this.#collectBody(leftover);
       return;

@@ -1232,13 +1232,21 @@ describe("4.1. Client Requirements (opening handshake)", () => {
     assert.deepEqual(client.eventsReceived(), []);
   });
 
-  it("ClientConnection reads a body without Content-Length until ERROR_BODY_LIMIT bytes", () => {
+  it("ClientConnection reports a refusal without Content-Length at once, with the body that came with the head", () => {
     const client = new ClientConnection(URL, { randomBytes: fixedRandomBytes() });
     client.dataToSend();
-    client.receiveData(utf8("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
-    client.receiveData(patternPayload(ERROR_BODY_LIMIT - 1));
-    assert.deepEqual(client.eventsReceived(), []);
-    client.receiveData(patternPayload(2));
+    client.receiveData(utf8("HTTP/1.1 502 Bad Gateway\r\n\r\noops"));
+    const error = closeEventOf(client).error as HandshakeError;
+    assert.equal(error.status, 502);
+    assert.deepEqual(error.body, utf8("oops"));
+  });
+
+  it("ClientConnection caps the body of a refusal without Content-Length at ERROR_BODY_LIMIT bytes", () => {
+    const client = new ClientConnection(URL, { randomBytes: fixedRandomBytes() });
+    client.dataToSend();
+    client.receiveData(
+      concat(utf8("HTTP/1.1 502 Bad Gateway\r\n\r\n"), patternPayload(ERROR_BODY_LIMIT + 1)),
+    );
     assert.equal((closeEventOf(client).error as HandshakeError).body.length, ERROR_BODY_LIMIT);
   });
 

@@ -20,10 +20,22 @@ import type { ProtocolConnection } from "./protocol/connection.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
 import type { Bytes, Transport } from "./transport/types.ts";
 
+/**
+ * Unsent bytes past which the driver stops reading until the transport
+ * drains: 64 MiB, the default `maxBufferedAmount`, so only a peer that
+ * does not read what it makes us write is ever paused.
+ */
+export const READ_PAUSE_BACKLOG = 64 * 1024 * 1024;
+
 /** Options of {@linkcode Driver}. */
 export interface DriverOptions {
   /** Milliseconds to wait for the peer to end the transport after the closing handshake. */
   readonly closeTimeout: number;
+  /**
+   * Unsent bytes past which reading waits for the transport to drain.
+   * @default READ_PAUSE_BACKLOG
+   */
+  readonly pauseReadingAt?: number;
   /** Receives each event, in order. */
   readonly onEvent: (event: ConnectionEvent) => void;
 }
@@ -46,6 +58,7 @@ export class Driver {
   #reading: Promise<boolean> | null = null;
   #transportError: unknown = null;
   #aborted = false;
+  #pauseReadingAt: number;
 
   /**
    * Creates the driver; nothing happens until {@linkcode Driver.flush} or
@@ -59,6 +72,7 @@ export class Driver {
     this.connection = connection;
     this.transport = transport;
     this.#options = options;
+    this.#pauseReadingAt = options.pauseReadingAt ?? READ_PAUSE_BACKLOG;
   }
 
   /** Whether the connection is over and the transport released. */
@@ -103,6 +117,10 @@ export class Driver {
   async #pumpOnce(): Promise<boolean> {
     let chunk: Bytes | null;
     try {
+      // Reading makes us write (pongs, the close echo): a peer that sends
+      // pings and never reads could grow our write queue without bound. Past
+      // a large backlog, wait for the transport to drain before reading on.
+      if (this.transport.bufferedAmount > this.#pauseReadingAt) await this.transport.drained();
       chunk = await this.transport.read();
     } catch (error) {
       this.#transportError = error;

@@ -357,3 +357,35 @@ describe("Driver with a server that writes faster than the client reads", () => 
     assert.equal(server.bufferedAmount, 0);
   });
 });
+
+describe("Driver: reading waits for a write backlog to drain", () => {
+  afterEach(cleanUp);
+
+  it("stops reading while pongs the peer does not read pile up, and reads on once they drain", async () => {
+    const [client, server] = createMemoryTransportPair({ highWaterMark: 64 });
+    const connection = new Connection("client", "open", { randomBytes: fixedRandomBytes() });
+    const pings: ConnectionEvent[] = [];
+    const driver = new Driver(connection, client, {
+      closeTimeout: 10_000,
+      pauseReadingAt: 100,
+      onEvent: (event) => pings.push(event),
+    });
+    onCleanUp(() => {
+      driver.abort();
+      server.close();
+    });
+    const ping = frameBytes(OP.Ping, "x".repeat(100));
+    for (let i = 0; i < 20; i++) server.write(ping);
+    void driver.run();
+    await delay(20);
+    // One ping answered puts 106 unread bytes in front of the server: past 100.
+    assert.equal(pings.length, 1);
+    assert.ok(client.bufferedAmount > 100, `${client.bufferedAmount} bytes unsent`);
+    // The server reads the pongs: the driver reads the next pings.
+    for (let i = 0; i < 20; i++) {
+      await server.read();
+      await delay(1);
+    }
+    assert.equal(pings.length, 20);
+  });
+});

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { concatBytes } from "./protocol/_bytes.ts";
 import type { ProtocolConnection } from "./protocol/connection.ts";
 import type { ConnectionEvent } from "./protocol/events.ts";
 import type { Bytes, Transport } from "./transport/types.ts";
@@ -208,12 +209,10 @@ export class Driver {
     this.#unflushedBytes = 0;
     if (chunks.length === 0) return;
     let pending: Bytes[] = [];
-    let pendingBytes = 0;
     const writePending = () => {
       if (pending.length === 0) return;
-      this.transport.write(pending.length === 1 ? pending[0]! : join(pending, pendingBytes));
+      this.transport.write(pending.length === 1 ? pending[0]! : concatBytes(pending));
       pending = [];
-      pendingBytes = 0;
     };
     for (const chunk of chunks) {
       if (chunk.length === 0) {
@@ -224,7 +223,6 @@ export class Driver {
         this.transport.write(chunk);
       } else {
         pending.push(chunk);
-        pendingBytes += chunk.length;
       }
     }
     writePending();
@@ -264,14 +262,4 @@ export class Driver {
     this.#closeTimer = undefined;
     this.transport.close();
   }
-}
-
-function join(chunks: readonly Bytes[], length: number): Bytes {
-  const result = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    result.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return result;
 }

@@ -281,3 +281,60 @@ describeNative(
     });
   },
 );
+
+/** A Node >= 22 binary, for Node's own WebSocket client: the pinned `node` dev dependency. */
+const NODE22 = join(repositoryRoot(), "node_modules", "node", "bin", "node");
+const NODE22_SKIP =
+  spawnSync(NODE22, ["-e", "process.exit(typeof WebSocket === 'function' ? 0 : 1)"])
+      .status === 0
+    ? false
+    : `no Node with a global WebSocket at ${NODE22} (npm install adds one)`;
+
+describe("Node's global WebSocket (Node 22, a child process) against wsport's ServerConnection", () => {
+  let server: NodeServer;
+  before(async () => {
+    if (NODE22_SKIP !== false) return;
+    server = await startNodeServer(
+      0,
+      (connection: ServerConnection, event: ServerConnectionEvent) => {
+        if (event.type === "request") {
+          connection.accept({
+            protocol: event.request.protocols.includes("superchat") ? "superchat" : null,
+          });
+        } else if (event.type === "message" && connection.state === "open") {
+          if (typeof event.data === "string") connection.sendText(event.data);
+          else connection.sendBinary(event.data);
+        }
+      },
+    );
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it(
+    "rfc6455: a subprotocol, text and binary echoed, a close with a code",
+    { skip: NODE22_SKIP },
+    async () => {
+      const child = spawn(NODE22, [
+        join(repositoryRoot(), "tests", "peers", "node_native_client.mjs"),
+        `ws://127.0.0.1:${server.port}/`,
+      ], { stdio: ["ignore", "pipe", "inherit"] });
+      let output = "";
+      child.stdout!.on("data", (chunk: Uint8Array) => output += new TextDecoder().decode(chunk));
+      await within(
+        new Promise((resolve) => child.on("exit", resolve)),
+        10_000,
+        "the Node client to finish",
+      );
+      const seen = JSON.parse(output.trim());
+      assert.deepEqual(seen, {
+        protocol: "superchat",
+        messages: ["hello", [1, 2, 3]],
+        // The core echoes the code of a close frame, not its reason (RFC 6455 §5.5.1).
+        close: { code: 4000, reason: "", wasClean: true },
+        error: null,
+      });
+    },
+  );
+});

@@ -31,7 +31,7 @@
 
 export { WebSocket } from "./src/web/websocket.ts";
 export { DEFAULT_MAX_BUFFERED_AMOUNT } from "./src/web/websocket.ts";
-export type { BinaryType, WebSocketInit } from "./src/web/websocket.ts";
+export type { BinaryType, WebSocketEventHandler, WebSocketInit } from "./src/web/websocket.ts";
 export type { PingOptions } from "./src/keepalive.ts";
 export { WebSocketStream } from "./src/web/websocket_stream.ts";
 export type {
@@ -43,8 +43,10 @@ export { WebSocketError } from "./src/web/websocket_error.ts";
 export type { WebSocketCloseInfo } from "./src/web/websocket_error.ts";
 export { CloseEvent, ErrorEvent } from "./src/web/events.ts";
 export type {
+  CloseEventConstructor,
   CloseEventInit,
   CloseEventLike,
+  ErrorEventConstructor,
   ErrorEventInit,
   ErrorEventLike,
 } from "./src/web/events.ts";
@@ -57,16 +59,26 @@ export {
   InvalidStateError,
   OPCODE,
   PROTOCOL_ERROR_CODES,
+  PROTOCOL_VERSIONS,
   ProtocolError,
 } from "./src/protocol/mod.ts";
 export type {
+  ClientConnectionOptions,
   CloseCode,
+  ConnectionOptions,
+  Extension,
+  ExtensionParams,
   HandshakeErrorCode,
+  HandshakeHeaders,
+  HandshakeRequestOptions,
   HandshakeResult,
   HeaderList,
+  NegotiatedExtension,
   ProtocolErrorCode,
   ProtocolVersion,
+  RandomBytes,
   TraceRecord,
+  WebSocketUrl,
 } from "./src/protocol/mod.ts";
 export { TransportError } from "./src/transport/types.ts";
 export type {

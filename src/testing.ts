@@ -107,3 +107,5 @@ async function echo(transport: Transport): Promise<void> {
   }
   transport.close();
 }
+
+export type { ConnectOptions, Connector, Transport, TransportAddress } from "./transport/types.ts";

@@ -10,6 +10,7 @@ import type { HandshakeResult } from "./handshake.ts";
 
 /** The opening handshake succeeded (RFC 6455 §4.1: "_The WebSocket Connection is Established_"). */
 export interface OpenEvent {
+  /** The kind of event: `"open"`. */
   readonly type: "open";
   /** The validated response: status, headers, subprotocol, extensions. */
   readonly handshake: HandshakeResult;
@@ -17,6 +18,7 @@ export interface OpenEvent {
 
 /** A complete data message (§6.2). */
 export interface MessageEvent {
+  /** The kind of event: `"message"`. */
   readonly type: "message";
   /** A string for a text message, bytes for a binary one. */
   readonly data: string | Uint8Array;
@@ -24,6 +26,7 @@ export interface MessageEvent {
 
 /** A ping was received; the connection has already queued the pong (§5.5.2). */
 export interface PingEvent {
+  /** The kind of event: `"ping"`. */
   readonly type: "ping";
   /** The application data of the ping. */
   readonly data: Uint8Array;
@@ -31,6 +34,7 @@ export interface PingEvent {
 
 /** A pong was received (§5.5.3). */
 export interface PongEvent {
+  /** The kind of event: `"pong"`. */
   readonly type: "pong";
   /** The application data of the pong. */
   readonly data: Uint8Array;
@@ -42,6 +46,7 @@ export interface PongEvent {
  * this event all arrived before the close frame.
  */
 export interface ClosingEvent {
+  /** The kind of event: `"closing"`. */
   readonly type: "closing";
   /** The peer's code: 1005 when its close frame had none. */
   readonly code: number;
@@ -53,6 +58,7 @@ export interface ClosingEvent {
  * The connection is closed (§7.1.4): the last event, reported exactly once.
  */
 export interface CloseEvent {
+  /** The kind of event: `"close"`. */
   readonly type: "close";
   /**
    * "_The WebSocket Connection Close Code_" (§7.1.5): the peer's code when

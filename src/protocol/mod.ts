@@ -116,7 +116,12 @@ export {
   validateProtocols,
   WEBSOCKET_GUID,
 } from "./handshake.ts";
-export type { HandshakeRequestOptions, HandshakeResult } from "./handshake.ts";
+export type {
+  HandshakeExpectation,
+  HandshakeHeaders,
+  HandshakeRequestOptions,
+  HandshakeResult,
+} from "./handshake.ts";
 export { getHeader, ResponseHeadParser } from "./http_response.ts";
 export type { ResponseHead } from "./http_response.ts";
 export { basicAuthorization, parseWebSocketUrl } from "./url.ts";

@@ -73,6 +73,7 @@ export interface ServerConnectionOptions extends Omit<ConnectionOptions, "random
 
 /** A client's opening handshake arrived: answer with `accept()` or `reject()`. */
 export interface RequestEvent {
+  /** The kind of event: `"request"`. */
   readonly type: "request";
   /** The validated request. */
   readonly request: ServerRequest;

@@ -349,3 +349,11 @@ class BunTransport implements Transport {
     this.#resolveClosed();
   }
 }
+
+export type {
+  ConnectOptions,
+  Connector,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";

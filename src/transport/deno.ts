@@ -388,3 +388,11 @@ class DenoTransport implements Transport {
     if (this.#released && this.#inFlight === 0) this.#resolveClosed();
   }
 }
+
+export type {
+  ConnectOptions,
+  Connector,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";

@@ -326,3 +326,11 @@ class NodeTransport implements Transport {
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 }
+
+export type {
+  ConnectOptions,
+  Connector,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";

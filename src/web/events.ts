@@ -64,8 +64,10 @@ class FallbackErrorEvent extends Event implements ErrorEventLike {
   }
 }
 
-type CloseEventConstructor = new (type: string, init?: CloseEventInit) => CloseEventLike;
-type ErrorEventConstructor = new (type: string, init?: ErrorEventInit) => ErrorEventLike;
+/** The constructor of {@linkcode CloseEvent}. */
+export type CloseEventConstructor = new (type: string, init?: CloseEventInit) => CloseEventLike;
+/** The constructor of {@linkcode ErrorEvent}. */
+export type ErrorEventConstructor = new (type: string, init?: ErrorEventInit) => ErrorEventLike;
 
 const globals = globalThis as unknown as {
   CloseEvent?: CloseEventConstructor;

@@ -38,7 +38,8 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 /** The value of {@linkcode WebSocket.binaryType}. */
 export type BinaryType = "blob" | "arraybuffer";
 
-type Handler = ((this: WebSocket, event: Event) => unknown) | null;
+/** An event handler attribute's value (`onopen`, `onerror`, …). */
+export type WebSocketEventHandler = ((this: WebSocket, event: Event) => unknown) | null;
 
 const CONNECTING = 0 as const;
 const OPEN = 1 as const;
@@ -110,7 +111,7 @@ export class WebSocket extends EventTarget {
   #outstandingWire = 0;
   #outstandingApplication = 0;
   #iterators = new Set<MessageIterator>();
-  #handlers: Record<"open" | "message" | "error" | "close", Handler> = {
+  #handlers: Record<"open" | "message" | "error" | "close", WebSocketEventHandler> = {
     open: null,
     message: null,
     error: null,
@@ -535,7 +536,7 @@ export class WebSocket extends EventTarget {
    * when a handler is first set, so its position among listeners is kept
    * when the handler is replaced; removed when set to a non-function.
    */
-  #setHandler(type: "open" | "message" | "error" | "close", handler: Handler): void {
+  #setHandler(type: "open" | "message" | "error" | "close", handler: WebSocketEventHandler): void {
     const had = this.#handlers[type] !== null;
     this.#handlers[type] = typeof handler === "function" ? handler : null;
     if (had === (this.#handlers[type] !== null)) return;
@@ -551,10 +552,10 @@ export class WebSocket extends EventTarget {
     | null = null;
 
   /** Event handler for `open`. */
-  get onopen(): Handler {
+  get onopen(): WebSocketEventHandler {
     return this.#handlers.open;
   }
-  set onopen(handler: Handler) {
+  set onopen(handler: WebSocketEventHandler) {
     this.#setHandler("open", handler);
   }
   /** Event handler for `message`. */
@@ -562,13 +563,13 @@ export class WebSocket extends EventTarget {
     return this.#handlers.message;
   }
   set onmessage(handler: ((this: WebSocket, event: MessageEvent) => unknown) | null) {
-    this.#setHandler("message", handler as Handler);
+    this.#setHandler("message", handler as WebSocketEventHandler);
   }
   /** Event handler for `error`. */
-  get onerror(): Handler {
+  get onerror(): WebSocketEventHandler {
     return this.#handlers.error;
   }
-  set onerror(handler: Handler) {
+  set onerror(handler: WebSocketEventHandler) {
     this.#setHandler("error", handler);
   }
   /** Event handler for `close`. */
@@ -576,7 +577,7 @@ export class WebSocket extends EventTarget {
     return this.#handlers.close;
   }
   set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
-    this.#setHandler("close", handler as Handler);
+    this.#setHandler("close", handler as WebSocketEventHandler);
   }
 }
 

@@ -6,7 +6,7 @@
  * [--verbose] [test files or directories…]`. With no section named, all
  * four run, in that order; each goes on whatever the others did.
  *
- * - **check**: `deno check`, `deno lint`, `deno fmt --check`,
+ * - **check**: `deno check`, `deno lint`, `deno fmt --check`, `deno doc --lint`,
  *   `scripts/check_core.ts`, `scripts/check_test_map.ts`, and the JSDoc
  *   examples under `deno test --doc`.
  * - **deno**: `deno test -A --no-check` over the test files (types are the
@@ -191,6 +191,14 @@ async function runDocTests(binaries: Binaries, env: Record<string, string>): Pro
   recordCheck("deno test --doc (JSDoc examples)", result.code === 0, result.durationMs, detail);
 }
 
+/** The files of deno.json's `exports` map. */
+function docEntryPoints(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)) as {
+    exports: Record<string, string>;
+  };
+  return Object.values(config.exports);
+}
+
 async function runChecks(binaries: Binaries, env: Record<string, string>): Promise<void> {
   heading("checks");
   const deno = binaries.deno;
@@ -198,6 +206,8 @@ async function runChecks(binaries: Binaries, env: Record<string, string>): Promi
     ["deno check", ["check", ...denoCheckTargets()]],
     ["deno lint", ["lint"]],
     ["deno fmt --check", ["fmt", "--check"]],
+    // Every export documented and every public type reachable, per entry point (JSR's rules).
+    ["deno doc --lint", ["doc", "--lint", ...docEntryPoints()]],
   ];
   for (const [name, args] of simple) {
     console.log(`\n$ deno ${args.join(" ")}`);

@@ -204,7 +204,9 @@ export function startClient(
   const trace = options.trace;
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   const connection = createClientConnection(url, { ...options, protocols });
-  const attempt = new AbortController();
+  // Aborts the connector; dropped once connected, so an open connection does not keep it.
+  let attempt: AbortController | null = new AbortController();
+  let failure: unknown;
   let driver: Driver | null = null;
   let failed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -241,7 +243,8 @@ export function startClient(
     failed = true;
     clearTimers();
     options.signal?.removeEventListener("abort", onSignalAbort);
-    attempt.abort(reason);
+    failure = reason;
+    attempt?.abort(reason);
     onFailure(reason);
     if (driver !== null) {
       driver.abort();
@@ -298,11 +301,12 @@ export function startClient(
       hostname: connection.url.hostname,
       port: connection.url.port,
       tls: connection.url.secure ? (options.tls ?? {}) : undefined,
-      signal: attempt.signal,
+      signal: attempt!.signal,
     });
+    attempt = null;
     if (failed) {
       transport.close();
-      throw attempt.signal.reason;
+      throw failure;
     }
     if (connectTimer !== undefined) clearTimeout(connectTimer);
     connectTimer = undefined;

@@ -61,7 +61,7 @@ function keyOf(data: Uint8Array): string {
  */
 export class Heartbeat {
   #options: HeartbeatOptions;
-  #pending = new Map<string, PendingPing>();
+  #pending: Map<string, PendingPing> = new Map();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #counter = 0;

@@ -475,8 +475,8 @@ export class LegacyClientConnection extends LegacyConnection {
         DEFAULT_LIMITS.maxHandshakeSize,
       ),
       maxBodySize: ERROR_BODY_LIMIT,
-      // A refused response's body is awaited whatever its status.
-      bodylessStatuses: false,
+      // RFC 9112 §6.3: a refused 1xx, 204 or 304 response has no body to wait for.
+      bodylessStatuses: true,
     }, {
       head: (head) => this.traceRecord({ type: "handshake", direction: "in", status: head.status }),
       switching: (head, leftover) => this.#switching(head, leftover),
@@ -611,7 +611,7 @@ export class LegacyClientConnection extends LegacyConnection {
   override receiveEof(): void {
     if (this.state === "connecting" && !this.#response.end()) {
       this.#pending = null;
-      this.failHandshake(endedDuringHandshake());
+      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

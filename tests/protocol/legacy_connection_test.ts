@@ -572,3 +572,19 @@ describeSeedVectors("LegacyClientConnection against the seed library's client ve
     });
   }
 });
+
+describe("LegacyClientConnection: refused handshakes (RFC 9112 §6.3)", () => {
+  it("reports a refused 204 at once: it has no body to wait for", () => {
+    const client = new LegacyClientConnection("ws://example.com/", {
+      protocolVersion: "hybi-00",
+      randomBytes: (n) => new Uint8Array(n).fill(7),
+    });
+    client.dataToSend();
+    client.receiveData(
+      new TextEncoder().encode("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"),
+    );
+    const close = client.eventsReceived().find((event) => event.type === "close");
+    assert.ok(close?.type === "close");
+    assert.equal((close.error as HandshakeError).status, 204);
+  });
+});

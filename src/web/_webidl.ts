@@ -43,3 +43,26 @@ export function enforceRangeUnsignedShort(value: unknown, name: string): number 
   }
   return truncated + 0; // -0 becomes +0
 }
+
+/**
+ * A `BufferSource` as a view of the same bytes (no copy).
+ *
+ * @param data An `ArrayBuffer` or any view of one.
+ * @returns The bytes as a `Uint8Array`.
+ */
+export function bufferSourceBytes(data: ArrayBufferLike | ArrayBufferView): Uint8Array {
+  return ArrayBuffer.isView(data)
+    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : new Uint8Array(data);
+}
+
+/**
+ * Turns the core's `SyntaxError` (bad URL, bad subprotocol list) into the
+ * `DOMException` the WHATWG constructors throw; other errors pass through.
+ *
+ * @param error What the core threw.
+ * @returns The error to throw.
+ */
+export function domSyntaxError(error: unknown): unknown {
+  return error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
+}

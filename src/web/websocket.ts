@@ -7,14 +7,13 @@
 
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
-import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
 import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
-import { WebSocketError } from "./websocket_error.ts";
-import { clampUnsignedShort } from "./_webidl.ts";
+import { closeFailure, validateClose } from "./websocket_error.ts";
+import { bufferSourceBytes, clampUnsignedShort, domSyntaxError } from "./_webidl.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -45,16 +44,6 @@ const CONNECTING = 0 as const;
 const OPEN = 1 as const;
 const CLOSING = 2 as const;
 const CLOSED = 3 as const;
-
-function syntaxError(error: unknown): unknown {
-  return error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
-}
-
-function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-    : new Uint8Array(data);
-}
 
 /**
  * The WHATWG `WebSocket`, running on wsport's transports and protocol core
@@ -174,7 +163,7 @@ export class WebSocket extends EventTarget {
         },
       );
     } catch (error) {
-      throw syntaxError(error);
+      throw domSyntaxError(error);
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
@@ -284,14 +273,14 @@ export class WebSocket extends EventTarget {
         ? (data as Blob).size
         : isText
         ? encodeUtf8(String(data)).length
-        : toBytes(data as ArrayBuffer).length;
+        : bufferSourceBytes(data as ArrayBuffer).length;
       return;
     }
     if (isBlob) {
       this.#sendBlob(data as Blob);
       return;
     }
-    const bytes = isText ? encodeUtf8(String(data)) : toBytes(data as ArrayBuffer);
+    const bytes = isText ? encodeUtf8(String(data)) : bufferSourceBytes(data as ArrayBuffer);
     if (this.#blobQueue !== null) {
       // Keep message order behind a Blob that is still being read.
       const copy = bytes.slice();
@@ -365,25 +354,14 @@ export class WebSocket extends EventTarget {
    * @throws {DOMException} `InvalidAccessError` for another code, `SyntaxError` for a long reason.
    */
   close(code?: number, reason?: string): void {
-    // Step 1: "If code is present, but is neither an integer equal to 1000
-    // nor an integer in the range 3000 to 4999, inclusive, throw an InvalidAccessError".
-    if (code !== undefined) {
-      code = clampUnsignedShort(code); // `optional [Clamp] unsigned short code`
-      if (!isApplicationCloseCode(code)) {
-        throw new DOMException(
-          `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
-          "InvalidAccessError",
-        );
-      }
-    }
-    // Step 2: "If reasonBytes is longer than 123 bytes, then throw a SyntaxError".
-    const text = reason === undefined ? "" : String(reason);
-    if (encodeUtf8(text).length > MAX_CLOSE_REASON_BYTES) {
-      throw new DOMException(
-        `Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`,
-        "SyntaxError",
-      );
-    }
+    // Steps 1-2: "If code is present, but is neither an integer equal to 1000
+    // nor an integer in the range 3000 to 4999, inclusive, throw an
+    // InvalidAccessError"; "If reasonBytes is longer than 123 bytes, then
+    // throw a SyntaxError". The code is `optional [Clamp] unsigned short`.
+    const checked = validateClose(
+      code === undefined ? null : clampUnsignedShort(code),
+      reason === undefined ? "" : String(reason),
+    );
     // Step 3: "If this's ready state is CLOSING or CLOSED, do nothing".
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
@@ -394,7 +372,7 @@ export class WebSocket extends EventTarget {
       );
       return;
     }
-    this.#closeWith(code ?? (text === "" ? undefined : 1000), text);
+    this.#closeWith(checked.code ?? undefined, checked.reason);
   }
 
   /** "Start the WebSocket closing handshake ... set this's ready state to CLOSING." */
@@ -426,7 +404,7 @@ export class WebSocket extends EventTarget {
         new DOMException("Cannot ping: the connection is not open", "InvalidStateError"),
       );
     }
-    const bytes = data === undefined ? undefined : toBytes(data as ArrayBuffer).slice();
+    const bytes = data === undefined ? undefined : bufferSourceBytes(data as ArrayBuffer).slice();
     return this.#run.heartbeat.ping(bytes, options);
   }
 
@@ -499,13 +477,11 @@ export class WebSocket extends EventTarget {
         );
         for (const iterator of this.#iterators) {
           iterator.end(
-            event.wasClean ? null : WebSocketError.fromClose(
-              error instanceof Error
-                ? error.message
-                : `Connection closed abnormally with code ${event.code}`,
+            event.wasClean ? null : closeFailure(
+              error,
               event.code,
               event.reason,
-              error ?? undefined,
+              `Connection closed abnormally with code ${event.code}`,
             ),
           );
         }

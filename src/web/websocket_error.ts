@@ -97,18 +97,33 @@ export class WebSocketError extends DOMException {
 export function validateCloseInfo(
   init: WebSocketCloseInfo,
 ): { code: number | null; reason: string } {
-  let code: number | null = null;
-  if (init.closeCode !== undefined) {
-    // `[EnforceRange] unsigned short closeCode` (WebSocketCloseInfo).
-    code = enforceRangeUnsignedShort(init.closeCode, "closeCode");
-    if (!isApplicationCloseCode(code)) {
-      throw new DOMException(
-        `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
-        "InvalidAccessError",
-      );
-    }
+  // `[EnforceRange] unsigned short closeCode` (WebSocketCloseInfo).
+  const code = init.closeCode === undefined
+    ? null
+    : enforceRangeUnsignedShort(init.closeCode, "closeCode");
+  return validateClose(code, init.reason === undefined ? "" : String(init.reason));
+}
+
+/**
+ * The checks of https://websockets.spec.whatwg.org/#validate-close once
+ * the code went through its WebIDL conversion (`[EnforceRange]` here,
+ * `[Clamp]` for `WebSocket.close()`).
+ *
+ * @param code The converted code, or `null` when absent.
+ * @param reason The reason.
+ * @returns The code (1000 when only a reason is given; `null` when neither) and reason.
+ * @throws {DOMException} `InvalidAccessError` or `SyntaxError`.
+ */
+export function validateClose(
+  code: number | null,
+  reason: string,
+): { code: number | null; reason: string } {
+  if (code !== null && !isApplicationCloseCode(code)) {
+    throw new DOMException(
+      `Cannot close: the code must be 1000 or in 3000-4999, got ${code}`,
+      "InvalidAccessError",
+    );
   }
-  const reason = init.reason === undefined ? "" : String(init.reason);
   if (encodeUtf8(reason).length > MAX_CLOSE_REASON_BYTES) {
     throw new DOMException(
       `Cannot close: the reason is longer than ${MAX_CLOSE_REASON_BYTES} bytes`,
@@ -117,4 +132,24 @@ export function validateCloseInfo(
   }
   if (code === null && reason !== "") code = 1000;
   return { code, reason };
+}
+
+/**
+ * The {@linkcode WebSocketError} of a connection that did not close
+ * cleanly: the cause's message when it is an `Error`, else `fallback`.
+ *
+ * @param cause Why the connection failed, if known.
+ * @param closeCode The close code.
+ * @param reason The close reason.
+ * @param fallback The message when the cause has none.
+ * @returns The error, with `cause` set.
+ */
+export function closeFailure(
+  cause: unknown,
+  closeCode: number,
+  reason: string,
+  fallback: string,
+): WebSocketError {
+  const message = cause instanceof Error ? cause.message : fallback;
+  return WebSocketError.fromClose(message, closeCode, reason, cause ?? undefined);
 }

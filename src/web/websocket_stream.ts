@@ -19,7 +19,13 @@ import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
-import { validateCloseInfo, type WebSocketCloseInfo, WebSocketError } from "./websocket_error.ts";
+import { bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
+import {
+  closeFailure,
+  validateCloseInfo,
+  type WebSocketCloseInfo,
+  WebSocketError,
+} from "./websocket_error.ts";
 
 /** Options of {@linkcode WebSocketStream}. */
 export interface WebSocketStreamOptions extends ClientOptions {
@@ -170,7 +176,7 @@ export class WebSocketStream {
         },
       );
     } catch (error) {
-      throw error instanceof SyntaxError ? new DOMException(error.message, "SyntaxError") : error;
+      throw domSyntaxError(error);
     }
     this.#url = this.#run.connection.url.href;
     this.#run.driver.then(async (driver) => {
@@ -206,11 +212,7 @@ export class WebSocketStream {
    */
   async ping(data?: BufferSource, options?: PingOptions): Promise<number> {
     await this.#opened;
-    const bytes = data === undefined
-      ? undefined
-      : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
-      : new Uint8Array(data).slice();
+    const bytes = data === undefined ? undefined : bufferSourceBytes(data).slice();
     return this.#run.heartbeat.ping(bytes, options);
   }
 
@@ -267,6 +269,12 @@ export class WebSocketStream {
     void driver.run();
   }
 
+  /** Cancelling the readable or aborting the writable closes with the WebSocketError's code and reason, if given one. */
+  #closeFor(reason: unknown): void {
+    if (reason instanceof WebSocketError) this.#close(reason.closeCode, reason.reason);
+    else this.#close(null, "");
+  }
+
   #onEvent(event: ConnectionEvent): void {
     switch (event.type) {
       case "open":
@@ -314,12 +322,7 @@ export class WebSocketStream {
         this.#rejectClosed(cause);
         return;
       }
-      const failure = WebSocketError.fromClose(
-        cause instanceof Error ? cause.message : "Cannot open connection",
-        code,
-        reason,
-        cause,
-      );
+      const failure = closeFailure(cause, code, reason, "Cannot open connection");
       this.#rejectOpened(failure);
       this.#rejectClosed(failure);
       return;
@@ -337,11 +340,11 @@ export class WebSocketStream {
       );
       this.#resolveClosed({ closeCode: code, reason });
     } else {
-      const failure = WebSocketError.fromClose(
-        cause instanceof Error ? cause.message : `Connection closed abnormally with code ${code}`,
+      const failure = closeFailure(
+        cause,
         code,
         reason,
-        cause,
+        `Connection closed abnormally with code ${code}`,
       );
       try {
         controller?.error(failure);
@@ -365,10 +368,7 @@ export class WebSocketStream {
         }
       },
       cancel: (reason) => {
-        const info = reason instanceof WebSocketError
-          ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason }
-          : {};
-        this.#close(info.closeCode ?? null, info.reason ?? "");
+        this.#closeFor(reason);
       },
     }, { highWaterMark: this.#readableHighWaterMark, size: messageSize });
   }
@@ -387,9 +387,7 @@ export class WebSocketStream {
           const bytes = encodeUtf8(chunk);
           driver.act((c) => c.sendText(bytes));
         } else if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
-          const bytes = ArrayBuffer.isView(chunk)
-            ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-            : new Uint8Array(chunk);
+          const bytes = bufferSourceBytes(chunk);
           driver.act((c) => c.sendBinary(bytes));
         } else {
           throw new TypeError("Cannot send: a chunk must be a string, an ArrayBuffer or a view");
@@ -404,10 +402,7 @@ export class WebSocketStream {
         return this.#closed.then(() => {}, () => {});
       },
       abort: (reason) => {
-        const info = reason instanceof WebSocketError
-          ? { closeCode: reason.closeCode ?? undefined, reason: reason.reason }
-          : {};
-        this.#close(info.closeCode ?? null, info.reason ?? "");
+        this.#closeFor(reason);
       },
     }, { highWaterMark: 1 });
   }

@@ -26,7 +26,7 @@
  */
 
 import { ProtocolError } from "./errors.ts";
-import { decodeUtf8, isValidUtf8 } from "./utf8.ts";
+import { decodeUtf8 } from "./utf8.ts";
 
 /** Close codes of RFC 6455 §7.4.1 and the IANA registry. */
 export const CLOSE_CODE = {
@@ -168,12 +168,15 @@ export function decodeClosePayload(payload: Uint8Array): ClosePayload {
       `Cannot parse close frame: invalid close code ${code}`,
     );
   }
-  const reasonBytes = payload.subarray(2);
-  if (!isValidUtf8(reasonBytes)) {
+  let reason: string;
+  try {
+    // Fatal decoding validates and decodes in one pass (§8.1).
+    reason = decodeUtf8(payload.subarray(2));
+  } catch {
     throw new ProtocolError(
       "INVALID_UTF8",
       "Cannot parse close frame: the reason is not valid UTF-8",
     );
   }
-  return { code, reason: decodeUtf8(reasonBytes) };
+  return { code, reason };
 }

@@ -8,14 +8,14 @@
 
 import { Driver } from "./driver.ts";
 import { Heartbeat, MAX_TIMER } from "./keepalive.ts";
-import type { TraceRecord } from "./protocol/connection.ts";
-import type { ClientConnectionOptions } from "./protocol/connection.ts";
+import type { TraceRecord } from "./protocol/connection/connection.ts";
+import type { ClientConnectionOptions } from "./protocol/connection/connection.ts";
 import {
   type ClientProtocolConnection,
   createClientConnection,
-  isLegacyVersion,
-} from "./protocol/protocol_version.ts";
-import type { ConnectionEvent } from "./protocol/events.ts";
+} from "./protocol/create_client_connection.ts";
+import { isLegacyVersion } from "./protocol/protocol_version.ts";
+import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";

@@ -27,8 +27,8 @@ import process from "node:process";
 import {
   ServerConnection,
   type ServerConnectionEvent,
-} from "../../src/protocol/server_connection.ts";
-import type { CloseEvent as CoreCloseEvent } from "../../src/protocol/events.ts";
+} from "../../src/protocol/server/server_connection.ts";
+import type { CloseEvent as CoreCloseEvent } from "../../src/protocol/connection/events.ts";
 import { type BunLike, createBunConnector } from "../../src/transport/bun.ts";
 import { createDenoConnector } from "../../src/transport/deno.ts";
 import { createNodeConnector, type NodeModules } from "../../src/transport/node.ts";

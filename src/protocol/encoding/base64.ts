@@ -1,7 +1,8 @@
 /**
- * Base64 with the standard alphabet and padding (RFC 4648 §4), synchronous
- * and free of runtime globals (`atob`/`btoa` work on binary strings and
- * `Buffer` is Node's).
+ * Base64 with the standard alphabet and padding (RFC 4648 §4), on top of
+ * the platform's synchronous `btoa`/`atob` (every runtime has them).
+ * `atob` is lenient (it skips whitespace and accepts missing padding and
+ * non-zero pad bits), so {@linkcode decodeBase64} checks the text first.
  *
  * The handshake uses it twice: the `Sec-WebSocket-Key` nonce (RFC 6455 §4.1)
  * and the `Sec-WebSocket-Accept` digest (§4.2.2). It also encodes
@@ -12,12 +13,11 @@
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/** Character code → 6-bit value, or -1 outside the alphabet. */
-const DECODE_TABLE: Int8Array = (() => {
-  const table = new Int8Array(128).fill(-1);
-  for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
-  return table;
-})();
+/** The first character outside the alphabet. */
+const NOT_ALPHABET = /[^A-Za-z0-9+/]/;
+
+/** Bytes per `String.fromCharCode` call, well under every engine's argument limit. */
+const CHUNK = 0x2000;
 
 /**
  * Encodes bytes as padded base64 (RFC 4648 §4).
@@ -34,22 +34,11 @@ const DECODE_TABLE: Int8Array = (() => {
  * @returns The base64 text, padded with "=" to a multiple of 4 characters.
  */
 export function encodeBase64(data: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < data.length; i += 3) {
-    const n = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! +
-      ALPHABET[n & 63]!;
+  let binary = "";
+  for (let i = 0; i < data.length; i += CHUNK) {
+    binary += String.fromCharCode(...data.subarray(i, i + CHUNK));
   }
-  const rest = data.length - i;
-  if (rest === 1) {
-    const n = data[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + "==";
-  } else if (rest === 2) {
-    const n = (data[i]! << 16) | (data[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + "=";
-  }
-  return out;
+  return btoa(binary);
 }
 
 /**
@@ -77,30 +66,20 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
     throw new SyntaxError(`Cannot decode base64: the length ${text.length} is not a multiple of 4`);
   }
   const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  const size = (text.length / 4) * 3 - padding;
-  const out = new Uint8Array(size);
   const end = text.length - padding;
-  let bits = 0;
-  let count = 0;
-  let o = 0;
-  for (let i = 0; i < end; i++) {
-    const code = text.charCodeAt(i);
-    const value = code < 128 ? DECODE_TABLE[code]! : -1;
-    // RFC 4648 §3.3: non-alphabet characters (and "=" before the end) are invalid.
-    if (value < 0) {
-      throw new SyntaxError(`Cannot decode base64: invalid character at index ${i}`);
-    }
-    bits = (bits << 6) | value;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out[o++] = (bits >> count) & 0xff;
-      bits &= (1 << count) - 1;
-    }
+  // RFC 4648 §3.3: non-alphabet characters (and "=" before the end) are invalid.
+  const invalid = text.slice(0, end).search(NOT_ALPHABET);
+  if (invalid >= 0) {
+    throw new SyntaxError(`Cannot decode base64: invalid character at index ${invalid}`);
   }
-  // RFC 4648 §3.5: the pad bits of the last group must be zero.
-  if (bits !== 0) {
+  // RFC 4648 §3.5: the pad bits of the last group must be zero (4 bits before
+  // "==", 2 before "=").
+  const last = padding === 0 ? 0 : ALPHABET.indexOf(text[end - 1]!);
+  if ((last & (padding === 2 ? 0x0f : 0x03)) !== 0) {
     throw new SyntaxError("Cannot decode base64: non-zero bits before the padding");
   }
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }

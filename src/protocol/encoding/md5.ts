@@ -3,8 +3,8 @@
  * 16-byte challenge answer of the hybi-00 opening handshake
  * (draft-ietf-hybi-thewebsocketprotocol-00 §5.2 step "MD5 fingerprint").
  *
- * WebCrypto has no MD5, and the core stays synchronous (guide §1), so this
- * is a small, plain implementation. MD5 is broken as a cryptographic hash;
+ * Hand-written on purpose: the core is synchronous, WebCrypto's `digest` is
+ * async, and it has no MD5 at all. This is a small, plain implementation. MD5 is broken as a cryptographic hash;
  * hybi-00 uses it only to prove that the server read the handshake, never
  * for secrecy. Do not use it for anything else.
  *

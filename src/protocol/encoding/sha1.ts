@@ -1,12 +1,14 @@
 /**
  * SHA-1 (FIPS 180-4 §6.1), synchronous.
  *
+ * Hand-written on purpose: the core is synchronous, and WebCrypto's
+ * `crypto.subtle.digest` is async (the platform has no synchronous SHA-1).
+ *
  * The opening handshake needs one digest per connection: the expected
- * `Sec-WebSocket-Accept` value (RFC 6455 §4.1, §4.2.2). WebCrypto's
- * `crypto.subtle.digest` returns a Promise, which the sans-I/O core may not
- * await, so this small implementation keeps the whole handshake synchronous.
- * SHA-1 is used here as RFC 6455 uses it, as a fixed transform proving the
- * server read the key, never for security.
+ * `Sec-WebSocket-Accept` value (RFC 6455 §4.1, §4.2.2); a Promise there
+ * would make the whole handshake asynchronous. SHA-1 is used here as
+ * RFC 6455 uses it, as a fixed transform proving the server read the key,
+ * never for security.
  *
  * @module
  */

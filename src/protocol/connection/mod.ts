@@ -6,7 +6,9 @@
  * legacy and server ones included (`_endpoint.ts`: queues, end of stream,
  * one close event, limits, reading the response head).
  *
- * Imports the folders below it; never `../legacy/` or `../server/`.
+ * Imports: `../errors.ts`, `../protocol_version.ts`, `../encoding/`,
+ * `../frames/`, `../extensions/`, `../messages/`, `../http/`,
+ * `../handshake/`; never `../legacy/` or `../server/`, which build on it.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * the SHA-1 and MD5 digests the handshakes need (`sha1.ts`, `md5.ts`), the
  * injected random source (`random.ts`) and byte concatenation (`_bytes.ts`).
  *
- * Imports nothing.
+ * Imports: nothing.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * frame payloads and codes (§5.5.1, §7.4). It knows one frame at a time:
  * nothing of messages, handshakes or connection state.
  *
- * Imports `../errors.ts` and `../encoding/` only.
+ * Imports: `../errors.ts`, `../encoding/`.
  *
  * @module
  */

@@ -5,7 +5,8 @@
  * header helpers every handshake shares, the legacy and server ones
  * included, are in `_headers.ts`.
  *
- * Imports `../http/`, `../extensions/`, `../encoding/` and `../errors.ts`.
+ * Imports: `../errors.ts`, `../protocol_version.ts`, `../encoding/`,
+ * `../extensions/`, `../http/`.
  *
  * @module
  */

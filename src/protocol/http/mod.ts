@@ -4,7 +4,7 @@
  * `ws:`/`wss:` URLs with their `Host` and Basic authorization (RFC 6455 §3),
  * and cookies (RFC 6265). Nothing here knows a `Sec-WebSocket-*` header.
  *
- * Imports `../errors.ts` and `../encoding/` only.
+ * Imports: `../errors.ts`, `../encoding/`.
  *
  * @module
  */

@@ -5,7 +5,9 @@
  * their connections, built on the plumbing of `../connection/`
  * (`legacy_connection.ts`). hybi-10 frames as RFC 6455 and is not here.
  *
- * Imports the folders below it; never `../server/`.
+ * Imports: `../errors.ts`, `../protocol_version.ts`, `../encoding/`,
+ * `../frames/`, `../extensions/`, `../messages/`, `../http/`,
+ * `../handshake/`, `../connection/`.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * validation across fragments, and extension decoding. Control frames and
  * the closing handshake are the connection's business.
  *
- * Imports `../frames/`, `../extensions/`, `../encoding/` and `../errors.ts`.
+ * Imports: `../errors.ts`, `../encoding/`, `../frames/`, `../extensions/`.
  *
  * @module
  */

@@ -2,9 +2,11 @@
  * The server side, all four versions: reading a client's opening
  * handshake request and answering or refusing it (`server_handshake.ts`),
  * and `ServerConnection`, which picks the framing once the request is
- * accepted (`server_connection.ts`).
+ * accepted (`server_connection.ts`). The top layer.
  *
- * The top layer: may import every other folder.
+ * Imports: `../errors.ts`, `../protocol_version.ts`, `../encoding/`,
+ * `../frames/`, `../extensions/`, `../messages/`, `../http/`,
+ * `../handshake/`, `../connection/`, `../legacy/`.
  *
  * @module
  */

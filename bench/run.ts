@@ -483,9 +483,7 @@ async function main(): Promise<void> {
     (await version(["taskset", "--version"])) !== "not found";
   const pinClient = hasTaskset ? ["taskset", "-c", "0"] : [];
   const pinServer = hasTaskset ? ["taskset", "-c", "1"] : [];
-  const contestants = CONTESTANTS.filter((c) =>
-    flags.only === null || flags.only.includes(c.id)
-  );
+  const contestants = CONTESTANTS.filter((c) => flags.only === null || flags.only.includes(c.id));
   const scenarioList = scenarios(flags.quick).filter((s) =>
     flags.scenarios === null || flags.scenarios.includes(s.id)
   );
@@ -506,8 +504,7 @@ async function main(): Promise<void> {
     ws: packageVersion("ws"),
     bufferutil: packageVersion("bufferutil"),
     undici: packageVersion("undici", `${ROOT}/bench`),
-    wsport:
-      (await version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])) +
+    wsport: (await version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])) +
       ((await version([
           "git",
           "-C",
@@ -533,9 +530,7 @@ async function main(): Promise<void> {
     })(),
     cores,
     os: `${Deno.build.os} ${Deno.osRelease()}`,
-    pinned: hasTaskset
-      ? "client on core 0, server on core 1 (taskset)"
-      : "not pinned",
+    pinned: hasTaskset ? "client on core 0, server on core 1 (taskset)" : "not pinned",
     loadBefore: loadAverage(),
     loadAfter: "",
   };
@@ -556,8 +551,7 @@ async function main(): Promise<void> {
   );
 
   const samples: Sample[] = [];
-  const microSamples: { runtime: string; round: number; results: unknown[] }[] =
-    [];
+  const microSamples: { runtime: string; round: number; results: unknown[] }[] = [];
 
   if (flags.micro) {
     const runtimes = [...new Set(contestants.map((c) => c.runtime))];

@@ -12,8 +12,10 @@
  * - **deno**: `deno test -A --no-check` over the test files (types are the
  *   business of the check section and of the npm build).
  * - **bun**: `bun test` over the same files.
- * - **node**: `scripts/build_npm.ts` builds and checks the npm package and
- *   compiles the tests against it; `node --test` runs them.
+ * - **node**: `scripts/build_npm.ts` builds and checks the npm package,
+ *   `scripts/check_package_types.ts` type-checks the packed package without
+ *   the DOM lib for Node 20's, 22's and 24's `@types/node`, the tests are
+ *   compiled against the package, and `node --test` runs them.
  *
  * Output: one line per test file (`✔ tests/x_test.ts  12 passed, 1
  * skipped`), then each failure in full as its runner reported it, and at
@@ -64,6 +66,7 @@ import { exists, listFiles, listTestFiles, ROOT } from "./_files.ts";
 import { formatSeconds, type ProcessResult, runProcess } from "./_process.ts";
 import { BUILD_DIR, buildNodeTests, buildPackage, checkPackage } from "./build_npm.ts";
 import { checkCore } from "./check_core.ts";
+import { checkPackageTypes } from "./check_package_types.ts";
 
 type Section = "check" | "deno" | "bun" | "node";
 type Runtime = Exclude<Section, "check">;
@@ -389,6 +392,16 @@ async function buildForNode(testFiles: readonly string[]): Promise<string[]> {
       pack.ok,
       performance.now() - started,
       pack.problems.join("; "),
+    );
+  }
+  if (exists(".test-build/smoke/node_modules/wsport/package.json")) {
+    started = performance.now();
+    const types = await checkPackageTypes();
+    recordCheck(
+      "npm package types (@types/node 20/22/24, no DOM)",
+      types.ok,
+      performance.now() - started,
+      types.problems.join("; "),
     );
   }
   started = performance.now();

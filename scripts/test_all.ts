@@ -14,7 +14,9 @@
  * - **bun**: `bun test` over the same files.
  * - **node**: `scripts/build_npm.ts` builds and checks the npm package,
  *   `scripts/check_package_types.ts` type-checks the packed package without
- *   the DOM lib for Node 20's, 22's and 24's `@types/node`, the tests are
+ *   the DOM lib for Node 20's, 22's and 24's `@types/node`,
+ *   `scripts/check_install.ts` takes the README's install routes in scratch
+ *   projects to an echo round trip and runs the publish dry-runs, the tests are
  *   compiled against the package, and `node --test` runs them.
  *
  * Output: one line per test file (`✔ tests/x_test.ts  12 passed, 1
@@ -66,6 +68,7 @@ import { exists, listFiles, listTestFiles, ROOT } from "./_files.ts";
 import { formatSeconds, type ProcessResult, runProcess } from "./_process.ts";
 import { BUILD_DIR, buildNodeTests, buildPackage, checkPackage } from "./build_npm.ts";
 import { checkCore } from "./check_core.ts";
+import { checkInstall } from "./check_install.ts";
 import { checkPackageTypes } from "./check_package_types.ts";
 
 type Section = "check" | "deno" | "bun" | "node";
@@ -402,6 +405,16 @@ async function buildForNode(testFiles: readonly string[]): Promise<string[]> {
       types.ok,
       performance.now() - started,
       types.problems.join("; "),
+    );
+  }
+  if (exists(".test-build/smoke/node_modules/wsport/package.json")) {
+    started = performance.now();
+    const install = await checkInstall();
+    recordCheck(
+      "install routes → echo (npm+Node 20/22/24, Bun, Deno; publish dry-runs)",
+      install.ok,
+      performance.now() - started,
+      install.problems.join("; "),
     );
   }
   started = performance.now();

@@ -197,7 +197,8 @@ async function runDocTests(binaries: Binaries, env: Record<string, string>): Pro
     "--reporter=dot",
     `--junit-path=${report}`,
     ...targets,
-  ], { cwd: ROOT, env, timeoutMs: timeoutMs() });
+  ], { cwd: ROOT, env, echo: false, timeoutMs: timeoutMs() });
+  if (result.code !== 0) console.log(result.output);
   const parsed = readReport(report);
   const count = parsed === undefined ? undefined : countDenoReport(parsed);
   const detail = count === undefined ? undefined : `${count.passed} passed, ${count.failed} failed`;

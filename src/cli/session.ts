@@ -22,7 +22,7 @@ import { type CliCommand, EXIT_CODE, parseArgs, USAGE, UsageError } from "./args
 /** The terminal as `wsport` sees it. */
 export interface CliIo {
   /** The lines of stdin, without their line ending; ends at end of input (Ctrl-D). */
-  readonly lines: AsyncIterable<string>;
+  readonly lines: AsyncIterable<string> | Iterable<string>;
   /** Writes to stdout. */
   out(text: string): void;
   /** Writes to stderr. */

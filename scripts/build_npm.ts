@@ -50,6 +50,9 @@ export const NODE_TEST_DIR = `${BUILD_DIR}/node`;
 
 const TSC = "node_modules/typescript/bin/tsc";
 
+/** Exports of `deno.json` left out of the npm package: `./cli` (JSR: `deno run -A jsr:@wsport/wsport/cli`) is the `bin` there. */
+export const NOT_ON_NPM: readonly string[] = ["./cli"];
+
 /** The module the `wsport` command runs: compiled into `esm/` only, not an export. */
 export const BIN_SOURCE = "src/cli/_process_io.ts";
 /** The `wsport` command in the package. */
@@ -113,10 +116,13 @@ function resetDir(path: string): void {
 export function readEntries(): { entries: Entry[]; missing: Entry[] } {
   const config = readJson<DenoConfig>("deno.json");
   const exportsMap = typeof config.exports === "string" ? { ".": config.exports } : config.exports;
-  const all = Object.entries(exportsMap ?? {}).map(([exportPath, source]) => ({
-    exportPath,
-    source: source.replace(/^\.\//, ""),
-  }));
+  const all = Object.entries(exportsMap ?? {})
+    // The command is the package's `bin` on npm (see BIN_SOURCE), not an import.
+    .filter(([exportPath]) => !NOT_ON_NPM.includes(exportPath))
+    .map(([exportPath, source]) => ({
+      exportPath,
+      source: source.replace(/^\.\//, ""),
+    }));
   return {
     entries: all.filter((entry) => exists(entry.source)),
     missing: all.filter((entry) => !exists(entry.source)),

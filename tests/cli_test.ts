@@ -20,6 +20,7 @@ import { VERSION } from "../src/version.ts";
 import { type Peer, peerUnavailable, repositoryRoot, startPeer } from "./_util/peers.ts";
 import { runtime } from "./_util/runtime.ts";
 import { until, within } from "./_util/wait.ts";
+import { blackHoleUnavailable, startBlackHole } from "./_util/black_hole.ts";
 
 const ROOT = repositoryRoot();
 const WAIT_MS = 20_000;
@@ -149,6 +150,29 @@ describe("wsport without a connection", { skip: unavailable }, () => {
     assert.match(reserved.stderr, /Upgrade/);
   });
 
+  it(
+    "exits 130 on SIGINT while the TCP connect hangs",
+    { skip: blackHoleUnavailable() },
+    async () => {
+      const hole = await startBlackHole();
+      try {
+        const run = start([`ws://127.0.0.1:${hole.port}/`]);
+        await run.waitFor(/Connecting to/);
+        process.kill(run.child.pid!, "SIGINT"); // not child.kill(): see the SIGINT test below
+        const code = await within(run.exited, WAIT_MS, "wsport to exit");
+        run.child.stdin!.end();
+        assert.equal(code, EXIT_CODE.INTERRUPTED);
+        assert.equal(
+          run.stderr(),
+          `Connecting to ws://127.0.0.1:${hole.port}/\n` +
+            "wsport: interrupted: closing (Ctrl-C again to quit at once)\n",
+        );
+      } finally {
+        await hole.close();
+      }
+    },
+  );
+
   it("exits 3 when nothing listens on the port", async () => {
     const port = await closedPort();
     const result = await runWith([`ws://127.0.0.1:${port}/`], "hello\n");
@@ -156,7 +180,7 @@ describe("wsport without a connection", { skip: unavailable }, () => {
     assert.equal(result.stdout, "");
     assert.match(
       result.stderr,
-      /^wsport: Cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: .*\(CONNECT_FAILED\)\n$/,
+      /^Connecting to ws:\/\/127\.0\.0\.1:\d+\/\nwsport: Cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: .*\(CONNECT_FAILED\)\n$/,
     );
   });
 });
@@ -180,7 +204,7 @@ describe("wsport against the ws server", { skip: unavailable }, () => {
     );
     assert.match(
       result.stderr,
-      /^Connected to ws:\/\/127\.0\.0\.1:\d+\/\?id=pipe .*\nClosed: 1000\n$/,
+      /^Connecting to ws:\/\/127\.0\.0\.1:\d+\/\?id=pipe\nConnected to ws:\/\/127\.0\.0\.1:\d+\/\?id=pipe .*\nClosed: 1000\n$/,
     );
     const close = await peer.event((event) => event.type === "close" && event.id === "pipe");
     assert.deepEqual([close.code, close.reason], [1000, ""]);
@@ -203,7 +227,7 @@ describe("wsport against the ws server", { skip: unavailable }, () => {
     const result = await runWith([url("/status/403")], "hello\n");
     assert.equal(result.code, EXIT_CODE.HANDSHAKE_FAILED);
     assert.equal(result.stdout, "");
-    const lines = result.stderr.split("\n");
+    const lines = result.stderr.split("\n").slice(1); // after "Connecting to …"
     assert.match(
       lines[0]!,
       /^wsport: handshake with ws:\/\/127\.0\.0\.1:\d+\/status\/403 failed \(UNEXPECTED_STATUS\): .*403/,

@@ -230,6 +230,7 @@ async function connect(
   });
   let pingTimer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
+  io.err(`Connecting to ${url}\n`);
 
   const session = async (): Promise<number> => {
     const handshake = await opened;

@@ -142,6 +142,8 @@ export class Reconnector<L extends Link> {
   #stopped = false;
   #aborted = false;
   #current: L | null = null;
+  /** The link `stop()` closed, so that it is not closed twice. */
+  #closedLink: L | null = null;
 
   /**
    * Creates the engine; nothing happens until the first `next()`.
@@ -174,6 +176,7 @@ export class Reconnector<L extends Link> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#clearTimer();
+    this.#closedLink = this.#current;
     this.#current?.close(code, reason);
   }
 
@@ -215,7 +218,10 @@ export class Reconnector<L extends Link> {
     try {
       const link = await this.#options.dial(attempt);
       this.#current = link;
-      if (this.#stopped) link.close();
+      if (this.#stopped) {
+        this.#closedLink = link;
+        link.close();
+      }
       return await link.opened;
     } catch (error) {
       return { phase: "connecting", closeCode: 1006, reason: "", wasClean: false, error };
@@ -281,7 +287,7 @@ export class Reconnector<L extends Link> {
       signal?.removeEventListener("abort", this.#onAbort);
       this.#clearTimer();
       this.#stopped = true;
-      this.#current?.close();
+      if (this.#current !== null && this.#current !== this.#closedLink) this.#current.close();
       this.#current = null;
     }
   }

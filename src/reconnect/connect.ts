@@ -179,6 +179,7 @@ export class Connections implements AsyncIterable<WebSocketStream> {
       const refused = this.#outbox.push(
         { data: message, resolve, reject },
         typeof message === "string" ? utf8Length(message) : message.byteLength,
+        data,
       );
       if (refused !== null) reject(refused);
     });

@@ -151,29 +151,30 @@ export class Outbox<T> {
    *
    * @param item The message.
    * @param size Its size in bytes.
+   * @param reported What the error's `messages` holds instead of `item`.
    * @returns `null` when queued, else the error saying why not (the
    * message is not queued).
    */
-  push(item: T, size: number): OutboxError | null {
+  push(item: T, size: number, reported: unknown = item): OutboxError | null {
     if (!this.#enabled) {
       return new OutboxError(
         "NOT_CONNECTED",
         "Cannot send: not connected, and the outbox is off",
-        [item],
+        [reported],
       );
     }
     if (this.#items.length + 1 > this.#maxMessages) {
       return new OutboxError(
         "OUTBOX_FULL",
         `Cannot send: the outbox holds its maximum of ${this.#maxMessages} messages`,
-        [item],
+        [reported],
       );
     }
     if (this.#bytes + size > this.#maxBytes) {
       return new OutboxError(
         "OUTBOX_FULL",
         `Cannot send: ${size} more bytes would exceed the outbox's maximum of ${this.#maxBytes} bytes (${this.#bytes} queued)`,
-        [item],
+        [reported],
       );
     }
     this.#items.push(item);

@@ -61,13 +61,21 @@ export interface BackoffOptions {
 
 /** {@linkcode BackoffOptions} with every default applied and every value checked. */
 export interface Backoff {
+  /** See {@linkcode BackoffOptions.minDelay}. */
   readonly minDelay: number;
+  /** See {@linkcode BackoffOptions.maxDelay}. */
   readonly maxDelay: number;
+  /** See {@linkcode BackoffOptions.factor}. */
   readonly factor: number;
+  /** See {@linkcode BackoffOptions.maxAttempts}. */
   readonly maxAttempts: number;
+  /** See {@linkcode BackoffOptions.resetAfter}. */
   readonly resetAfter: number;
+  /** See {@linkcode BackoffOptions.maxRetryAfter}. */
   readonly maxRetryAfter: number;
+  /** See {@linkcode BackoffOptions.random}. */
   readonly random: () => number;
+  /** See {@linkcode BackoffOptions.now}. */
   readonly now: () => number;
 }
 

@@ -25,7 +25,7 @@
  *   maxDelay: 100,
  *   outbox: { maxMessages: 100, maxBytes: 65536 },
  * });
- * socket.onopen = (event) => console.log("open, attempt", (event as { attempt?: number }).attempt);
+ * socket.onopen = (event) => console.log("open, attempt", event.attempt);
  * socket.send("hello");
  * const reply = await new Promise<MessageEvent>((resolve) => socket.onmessage = resolve);
  * assert.equal(reply.data, "hello");
@@ -36,7 +36,11 @@
  */
 
 export { ReconnectEvent, ReconnectingWebSocket } from "./reconnecting_websocket.ts";
-export type { ReconnectingWebSocketInit, SendData } from "./reconnecting_websocket.ts";
+export type {
+  ReconnectingWebSocketHandler,
+  ReconnectingWebSocketInit,
+  SendData,
+} from "./reconnecting_websocket.ts";
 export { connect, Connections } from "./connect.ts";
 export type { ConnectStreamOptions } from "./connect.ts";
 export { ReconnectError } from "./engine.ts";

@@ -132,7 +132,12 @@ export class Outbox<T> {
       throw new TypeError(`Cannot create ${owner}: outbox must be an object or false`);
     }
     this.#enabled = true;
-    this.#maxMessages = limit(owner, "maxMessages", options.maxMessages, DEFAULT_OUTBOX.maxMessages);
+    this.#maxMessages = limit(
+      owner,
+      "maxMessages",
+      options.maxMessages,
+      DEFAULT_OUTBOX.maxMessages,
+    );
     this.#maxBytes = limit(owner, "maxBytes", options.maxBytes, DEFAULT_OUTBOX.maxBytes);
   }
 

@@ -266,6 +266,7 @@ function ruleOfStatus(error: HandshakeError, now: number): RetryDecision {
  *   phase: "connecting" as const,
  *   closeCode: 1006,
  *   reason: "",
+ *   wasClean: false,
  *   error: new HandshakeError("UNEXPECTED_STATUS", "Cannot open connection: refused", {
  *     status,
  *     statusText: "",

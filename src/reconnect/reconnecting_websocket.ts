@@ -117,7 +117,11 @@ class SocketLink implements Link {
   }
 }
 
-type Handler = ((this: ReconnectingWebSocket, event: Event) => unknown) | null;
+/** An event handler attribute of {@linkcode ReconnectingWebSocket}. */
+export type ReconnectingWebSocketHandler =
+  | ((this: ReconnectingWebSocket, event: Event) => unknown)
+  | null;
+type Handler = ReconnectingWebSocketHandler;
 type HandlerType = "open" | "message" | "error" | "close" | "attempt";
 
 function sizeOf(data: SendData): number {
@@ -150,13 +154,13 @@ function sizeOf(data: SendData): number {
  */
 export class ReconnectingWebSocket extends EventTarget {
   /** readyState: connecting or waiting to reconnect. */
-  static readonly CONNECTING = CONNECTING;
+  static readonly CONNECTING: 0 = CONNECTING;
   /** readyState: a connection is open. */
-  static readonly OPEN = OPEN;
+  static readonly OPEN: 1 = OPEN;
   /** readyState: `close()` was called and the connection is closing. */
-  static readonly CLOSING = CLOSING;
+  static readonly CLOSING: 2 = CLOSING;
   /** readyState: closed for good (after `close()` or giving up). */
-  static readonly CLOSED = CLOSED;
+  static readonly CLOSED: 3 = CLOSED;
 
   #readyState: number = CONNECTING;
   #binaryType: BinaryType = "blob";
@@ -426,11 +430,11 @@ export class ReconnectingWebSocket extends EventTarget {
   #listeners: Partial<Record<HandlerType, (event: Event) => void>> = {};
 
   /** Event handler for `open` (a {@linkcode ReconnectEvent}), on every (re)connection. */
-  get onopen(): Handler {
+  get onopen(): ((this: ReconnectingWebSocket, event: ReconnectEvent) => unknown) | null {
     return this.#handlers.open;
   }
-  set onopen(handler: Handler) {
-    this.#setHandler("open", handler);
+  set onopen(handler: ((this: ReconnectingWebSocket, event: ReconnectEvent) => unknown) | null) {
+    this.#setHandler("open", handler as Handler);
   }
   /** Event handler for `message`. */
   get onmessage(): ((this: ReconnectingWebSocket, event: MessageEvent) => unknown) | null {
@@ -440,11 +444,11 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#setHandler("message", handler as Handler);
   }
   /** Event handler for `error`: outbox refusals, unsent messages, and giving up. */
-  get onerror(): Handler {
+  get onerror(): ((this: ReconnectingWebSocket, event: ErrorEventLike) => unknown) | null {
     return this.#handlers.error;
   }
-  set onerror(handler: Handler) {
-    this.#setHandler("error", handler);
+  set onerror(handler: ((this: ReconnectingWebSocket, event: ErrorEventLike) => unknown) | null) {
+    this.#setHandler("error", handler as Handler);
   }
   /** Event handler for `close`: once, after `close()` or giving up. */
   get onclose(): ((this: ReconnectingWebSocket, event: CloseEventLike) => unknown) | null {

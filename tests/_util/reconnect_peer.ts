@@ -39,17 +39,28 @@ export function startReconnectPeer(port = 0): Promise<ReconnectPeer> {
   const child: ChildProcess = spawn(
     process.env.NODE_BIN ?? "node",
     [join(repositoryRoot(), "tests/peers/reconnect_server.mjs")],
-    { cwd: repositoryRoot(), stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PORT: String(port) } },
+    {
+      cwd: repositoryRoot(),
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, PORT: String(port) },
+    },
   );
   const events: ReconnectPeerEvent[] = [];
-  const waiters = new Set<{ matches: (event: ReconnectPeerEvent) => boolean; resolve: (event: ReconnectPeerEvent) => void }>();
+  const waiters = new Set<
+    {
+      matches: (event: ReconnectPeerEvent) => boolean;
+      resolve: (event: ReconnectPeerEvent) => void;
+    }
+  >();
   let stdout = "";
   let stderr = "";
   let exited = false;
-  const closed = new Promise<void>((resolve) => child.on("close", () => {
-    exited = true;
-    resolve();
-  }));
+  const closed = new Promise<void>((resolve) =>
+    child.on("close", () => {
+      exited = true;
+      resolve();
+    })
+  );
   child.stdin!.on("error", () => {});
   child.stdout!.setEncoding("utf8");
   child.stderr!.setEncoding("utf8");
@@ -70,13 +81,18 @@ export function startReconnectPeer(port = 0): Promise<ReconnectPeer> {
       }
     }
   });
-  function event(matches: (event: ReconnectPeerEvent) => boolean, ms = 10_000): Promise<ReconnectPeerEvent> {
+  function event(
+    matches: (event: ReconnectPeerEvent) => boolean,
+    ms = 10_000,
+  ): Promise<ReconnectPeerEvent> {
     const index = events.findIndex(matches);
     if (index !== -1) return Promise.resolve(events.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new Error(`The reconnect peer sent no matching event in ${ms} ms; stderr: ${stderr}`));
+        reject(
+          new Error(`The reconnect peer sent no matching event in ${ms} ms; stderr: ${stderr}`),
+        );
       }, ms);
       const waiter = {
         matches,

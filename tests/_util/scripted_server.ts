@@ -52,7 +52,9 @@ export function startScriptedServer(script: (attempt: number) => Behaviour): Scr
   const connector: Connector = (options) => {
     const behaviour = script(attempts++);
     if (behaviour.type === "down") {
-      return Promise.reject(new TransportError("CONNECT_FAILED", "Cannot connect: refused (scripted)"));
+      return Promise.reject(
+        new TransportError("CONNECT_FAILED", "Cannot connect: refused (scripted)"),
+      );
     }
     behaviours.push(behaviour);
     return memory.connector(options);
@@ -79,7 +81,11 @@ export function startScriptedServer(script: (attempt: number) => Behaviour): Scr
       const chunk = await transport.read().catch(() => null);
       if (chunk === null) connection.receiveEof();
       else connection.receiveData(chunk);
-      for (let events = connection.eventsReceived(); events.length > 0; events = connection.eventsReceived()) {
+      for (
+        let events = connection.eventsReceived();
+        events.length > 0;
+        events = connection.eventsReceived()
+      ) {
         for (const event of events) {
           if (event.type === "request") {
             requests.push(Object.fromEntries(event.request.headers));

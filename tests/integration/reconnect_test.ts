@@ -19,10 +19,10 @@ import {
   connect,
   OutboxError,
   ReconnectError,
-  ReconnectEvent,
+  type ReconnectEvent,
   ReconnectingWebSocket,
 } from "../../src/reconnect/mod.ts";
-import { HandshakeError } from "../../src/protocol/mod.ts";
+import type { HandshakeError } from "../../src/protocol/mod.ts";
 import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import type { WebSocketStream } from "../../src/web/websocket_stream.ts";
 import { type ReconnectPeer, startReconnectPeer } from "../_util/reconnect_peer.ts";

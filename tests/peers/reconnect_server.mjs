@@ -52,7 +52,7 @@ function refuse(socket, status, headers = {}) {
   socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
 }
 
-function onConnection(ws, key, path, closeCode) {
+function onConnection(ws, key, closeCode) {
   ws.on("message", (data, isBinary) => {
     if (!isBinary) report({ type: "message", key, data: data.toString("utf8") });
     ws.send(data, { binary: isBinary });
@@ -91,7 +91,7 @@ server.on("upgrade", (request, socket, head) => {
   if (url.pathname === "/mute-once" && n === 1) target = muted;
   target.handleUpgrade(request, socket, head, (ws) => {
     report({ type: "open", path: url.pathname, key, n });
-    onConnection(ws, key, url.pathname, closeCode);
+    onConnection(ws, key, closeCode);
   });
 });
 
@@ -99,7 +99,9 @@ server.listen(Number(process.env.PORT ?? "0"), "127.0.0.1", () => {
   report({
     type: "listening",
     peer: "reconnect",
-    version: `ws ${createRequire(import.meta.url)("ws/package.json").version} on Node ${process.version}`,
+    version: `ws ${
+      createRequire(import.meta.url)("ws/package.json").version
+    } on Node ${process.version}`,
     port: server.address().port,
   });
 });

@@ -72,10 +72,22 @@ describe("resolveBackoff", () => {
 
   it("refuses bad values with a RangeError or TypeError naming the owner and the option", () => {
     const cases: [object, RegExp, ErrorConstructor][] = [
-      [{ minDelay: -1 }, /^Cannot create Owner: minDelay must be a number of milliseconds/, RangeError],
+      [
+        { minDelay: -1 },
+        /^Cannot create Owner: minDelay must be a number of milliseconds/,
+        RangeError,
+      ],
       [{ maxDelay: NaN }, /^Cannot create Owner: maxDelay must be/, RangeError],
-      [{ minDelay: 2 ** 31 }, /minDelay must be a number of milliseconds in 0-2147483647/, RangeError],
-      [{ minDelay: 500, maxDelay: 100 }, /maxDelay \(100\) must not be below minDelay \(500\)/, RangeError],
+      [
+        { minDelay: 2 ** 31 },
+        /minDelay must be a number of milliseconds in 0-2147483647/,
+        RangeError,
+      ],
+      [
+        { minDelay: 500, maxDelay: 100 },
+        /maxDelay \(100\) must not be below minDelay \(500\)/,
+        RangeError,
+      ],
       [{ factor: 0.5 }, /factor must be a finite number >= 1, got 0.5/, RangeError],
       [{ factor: Infinity }, /factor must be a finite number >= 1/, RangeError],
       [{ maxAttempts: 0 }, /maxAttempts must be an integer >= 1 or Infinity, got 0/, RangeError],

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect, type ConnectStreamOptions } from "../../src/reconnect/connect.ts";
 import { type AttemptRecord, ReconnectError } from "../../src/reconnect/engine.ts";
 import { OutboxError } from "../../src/reconnect/outbox.ts";
-import { HandshakeError } from "../../src/protocol/mod.ts";
+import type { HandshakeError } from "../../src/protocol/mod.ts";
 import { WebSocketStream } from "../../src/web/websocket_stream.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
 
@@ -80,7 +80,9 @@ describe("connect(): the stream shape", () => {
   });
 
   it("queues send() while reconnecting, flushes in order before yielding, rejects overflow at once", async () => {
-    const server = startScriptedServer(script({ type: "down" }, { type: "down" }, { type: "accept" }));
+    const server = startScriptedServer(
+      script({ type: "down" }, { type: "down" }, { type: "accept" }),
+    );
     const connections = connect("ws://test.example/", {
       ...FAST,
       outbox: { maxMessages: 3 },
@@ -123,7 +125,11 @@ describe("connect(): the stream shape", () => {
 
   it("with outbox: false, rejects send() at once while not connected", async () => {
     const server = startScriptedServer(script({ type: "accept" }));
-    const connections = connect("ws://test.example/", { ...FAST, outbox: false, transport: server.connector });
+    const connections = connect("ws://test.example/", {
+      ...FAST,
+      outbox: false,
+      transport: server.connector,
+    });
     await assert.rejects(connections.send("early"), { name: "OutboxError", code: "NOT_CONNECTED" });
     for await (const socket of connections) {
       await connections.send("now");

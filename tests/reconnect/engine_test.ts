@@ -33,7 +33,13 @@ class FakeLink implements Link {
   close(code?: number, reason?: string): void {
     this.closedWith.push([code, reason]);
     this.fail({ phase: "connecting", closeCode: 1006, reason: "", wasClean: false, error: null });
-    this.end({ phase: "open", closeCode: code ?? 1005, reason: reason ?? "", wasClean: true, error: null });
+    this.end({
+      phase: "open",
+      closeCode: code ?? 1005,
+      reason: reason ?? "",
+      wasClean: true,
+      error: null,
+    });
   }
 }
 
@@ -100,7 +106,12 @@ function scripted(
   const records: AttemptRecord[] = [];
   const links: FakeLink[] = [];
   const engine = new Reconnector<FakeLink>({
-    backoff: resolveBackoff("test", { minDelay: 100, maxDelay: 1000, random: () => 0, ...backoffOptions }),
+    backoff: resolveBackoff("test", {
+      minDelay: 100,
+      maxDelay: 1000,
+      random: () => 0,
+      ...backoffOptions,
+    }),
     timers,
     onAttempt: (record) => records.push(record),
     dial: () => {
@@ -143,7 +154,10 @@ describe("Reconnector", () => {
   });
 
   it("gives up on a failure the table does not retry, with a ReconnectError", async () => {
-    const { engine, records } = scripted([(link) => link.fail(lost), (link) => link.fail(refused(401))]);
+    const { engine, records } = scripted([
+      (link) => link.fail(lost),
+      (link) => link.fail(refused(401)),
+    ]);
     const iterator = engine.connections();
     await assert.rejects(iterator.next(), (error: unknown) => {
       assert.ok(error instanceof ReconnectError);
@@ -151,7 +165,10 @@ describe("Reconnector", () => {
       assert.equal(error.rule, "status-4xx");
       assert.equal(error.attempt, 2);
       assert.equal((error.cause as HandshakeError).status, 401);
-      assert.equal(error.message, "Cannot reconnect: Cannot open connection: 401 (not retried: status-4xx)");
+      assert.equal(
+        error.message,
+        "Cannot reconnect: Cannot open connection: 401 (not retried: status-4xx)",
+      );
       return true;
     });
     assert.equal(records.length, 2);
@@ -183,7 +200,10 @@ describe("Reconnector", () => {
       assert.ok(error instanceof ReconnectError);
       assert.equal(error.code, "MAX_ATTEMPTS");
       assert.equal(error.attempt, 3);
-      assert.equal(error.message, "Cannot reconnect: 3 attempts failed, the last with: Cannot connect: refused");
+      assert.equal(
+        error.message,
+        "Cannot reconnect: 3 attempts failed, the last with: Cannot connect: refused",
+      );
       return true;
     });
     assert.deepEqual(records.map((r) => r.attempt), [1, 2, 3]);
@@ -258,7 +278,9 @@ describe("Reconnector", () => {
 
   it("throws at once for a signal aborted before the start", async () => {
     const reason = new Error("already");
-    const { engine, records } = scripted([(link) => link.open()], { signal: AbortSignal.abort(reason) });
+    const { engine, records } = scripted([(link) => link.open()], {
+      signal: AbortSignal.abort(reason),
+    });
     await assert.rejects(engine.connections().next(), (error: unknown) => error === reason);
     assert.equal(records.length, 0);
   });

@@ -6,8 +6,8 @@ import {
   type ReconnectingWebSocketInit,
 } from "../../src/reconnect/reconnecting_websocket.ts";
 import { ReconnectError } from "../../src/reconnect/engine.ts";
-import { OutboxError } from "../../src/reconnect/outbox.ts";
-import { HandshakeError } from "../../src/protocol/mod.ts";
+import type { OutboxError } from "../../src/reconnect/outbox.ts";
+import type { HandshakeError } from "../../src/protocol/mod.ts";
 import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
 
@@ -64,7 +64,10 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
     const open = await next(socket, "open") as ReconnectEvent;
     assert.equal(open.attempt, 3);
     assert.equal(open.rule, "status-5xx");
-    assert.deepEqual(attempts.map((event) => [event.attempt, event.delay]), [[1, 0], [2, 1], [3, 30]]);
+    assert.deepEqual(attempts.map((event) => [event.attempt, event.delay]), [[1, 0], [2, 1], [
+      3,
+      30,
+    ]]);
     assert.equal((attempts[2]!.cause!.error as HandshakeError).status, 503);
     assert.equal(socket.readyState, ReconnectingWebSocket.OPEN);
     socket.close(1000, "done");
@@ -83,7 +86,10 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
 
   it("stops on a 401: one attempt, an error event with the HandshakeError as cause, then close", async () => {
     const server = startScriptedServer(script({ type: "reject", status: 401 }));
-    const socket = new ReconnectingWebSocket("ws://test.example/", { ...FAST, transport: server.connector });
+    const socket = new ReconnectingWebSocket("ws://test.example/", {
+      ...FAST,
+      transport: server.connector,
+    });
     const lines = log(socket);
     const error = next(socket, "error") as Promise<ErrorEventLike>;
     const close = await next(socket, "close") as CloseEventLike;
@@ -93,12 +99,21 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
     assert.equal(cause.rule, "status-4xx");
     assert.equal((cause.cause as HandshakeError).status, 401);
     assert.equal(server.attempts, 1);
-    assert.deepEqual(lines, ["attempt 1 -", "error ReconnectError NOT_RETRIED", "close 1006 false"]);
+    assert.deepEqual(lines, [
+      "attempt 1 -",
+      "error ReconnectError NOT_RETRIED",
+      "close 1006 false",
+    ]);
   });
 
   it("reconnects after a 1012 close, with open again and no close event in between", async () => {
-    const server = startScriptedServer(script({ type: "accept", closeWith: 1012 }, { type: "accept" }));
-    const socket = new ReconnectingWebSocket("ws://test.example/", { ...FAST, transport: server.connector });
+    const server = startScriptedServer(
+      script({ type: "accept", closeWith: 1012 }, { type: "accept" }),
+    );
+    const socket = new ReconnectingWebSocket("ws://test.example/", {
+      ...FAST,
+      transport: server.connector,
+    });
     const lines = log(socket);
     await next(socket, "open");
     const second = await next(socket, "open") as ReconnectEvent;
@@ -120,7 +135,10 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
 
   it("gives up on a 1008 close with the server's close code", async () => {
     const server = startScriptedServer(script({ type: "accept", closeWith: 1008 }));
-    const socket = new ReconnectingWebSocket("ws://test.example/", { ...FAST, transport: server.connector });
+    const socket = new ReconnectingWebSocket("ws://test.example/", {
+      ...FAST,
+      transport: server.connector,
+    });
     const lines = log(socket);
     const close = await next(socket, "close") as CloseEventLike;
     assert.equal(close.code, 1008);
@@ -149,7 +167,9 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
 
 describe("ReconnectingWebSocket: the outbox", () => {
   it("queues sends while reconnecting and flushes them in order before open; refuses what does not fit", async () => {
-    const server = startScriptedServer(script({ type: "down" }, { type: "down" }, { type: "accept" }));
+    const server = startScriptedServer(
+      script({ type: "down" }, { type: "down" }, { type: "accept" }),
+    );
     const socket = new ReconnectingWebSocket("ws://test.example/", {
       ...FAST,
       outbox: { maxMessages: 5, maxBytes: 1000 },
@@ -248,13 +268,15 @@ describe("ReconnectingWebSocket: the outbox", () => {
 
 describe("ReconnectingWebSocket: options", () => {
   it("evaluates url, protocols and headers functions on every attempt", async () => {
-    const server = startScriptedServer(script({ type: "accept", closeWith: 1012 }, { type: "accept" }));
+    const server = startScriptedServer(
+      script({ type: "accept", closeWith: 1012 }, { type: "accept" }),
+    );
     let token = 0;
     let version = 0;
     let n = 0;
-    const socket = new ReconnectingWebSocket(async () => `ws://test.example/?n=${++n}`, {
+    const socket = new ReconnectingWebSocket(() => Promise.resolve(`ws://test.example/?n=${++n}`), {
       ...FAST,
-      headers: async () => ({ authorization: `Bearer token-${++token}` }),
+      headers: () => Promise.resolve({ authorization: `Bearer token-${++token}` }),
       protocols: () => [`v${++version}`],
       transport: server.connector,
     });
@@ -264,7 +286,10 @@ describe("ReconnectingWebSocket: options", () => {
       "Bearer token-1",
       "Bearer token-2",
     ]);
-    assert.deepEqual(server.requests.map((headers) => headers["sec-websocket-protocol"]), ["v1", "v2"]);
+    assert.deepEqual(server.requests.map((headers) => headers["sec-websocket-protocol"]), [
+      "v1",
+      "v2",
+    ]);
     assert.equal(socket.url, "ws://test.example/?n=2");
     socket.close();
     await next(socket, "close");
@@ -306,15 +331,20 @@ describe("ReconnectingWebSocket: options", () => {
     });
     assert.throws(() => new ReconnectingWebSocket("ws://a/", { outbox: { maxMessages: 1.5 } }), {
       name: "RangeError",
-      message: "Cannot create ReconnectingWebSocket: outbox.maxMessages must be an integer >= 0, got 1.5",
+      message:
+        "Cannot create ReconnectingWebSocket: outbox.maxMessages must be an integer >= 0, got 1.5",
     });
     assert.throws(
       () => new ReconnectingWebSocket("ws://a/", { shouldRetry: true as unknown as () => boolean }),
-      { name: "TypeError", message: "Cannot create ReconnectingWebSocket: shouldRetry must be a function" },
+      {
+        name: "TypeError",
+        message: "Cannot create ReconnectingWebSocket: shouldRetry must be a function",
+      },
     );
     assert.throws(() => new ReconnectingWebSocket("ws://a/", { headers: 5 as unknown as [] }), {
       name: "TypeError",
-      message: "Cannot create ReconnectingWebSocket: headers must be object or a function, got number",
+      message:
+        "Cannot create ReconnectingWebSocket: headers must be object or a function, got number",
     });
   });
 

@@ -1,5 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   classify,
   type Disconnect,
@@ -9,6 +11,7 @@ import {
 } from "../../src/reconnect/policy.ts";
 import { HandshakeError, ProtocolError } from "../../src/protocol/mod.ts";
 import { TransportError } from "../../src/transport/types.ts";
+import { repositoryRoot } from "../_util/peers.ts";
 
 function refused(status: number, headers: [string, string][] = []): Disconnect {
   return {
@@ -174,5 +177,55 @@ describe("parseRetryAfter (RFC 9110 §10.2.3)", () => {
     for (const bad of ["", "-1", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37", "0x10"]) {
       assert.equal(parseRetryAfter(bad, now), null, JSON.stringify(bad));
     }
+  });
+});
+
+/** The rows of the first markdown table after `heading`, as trimmed cells. */
+function tableAfter(markdown: string, heading: string): string[][] {
+  const start = markdown.indexOf(heading);
+  assert.notEqual(start, -1, `${heading} is missing`);
+  const lines = markdown.slice(start).split("\n");
+  const first = lines.findIndex((line) => line.startsWith("|"));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(line.split("|").slice(1, -1).map((cell) => cell.trim()));
+  }
+  return rows;
+}
+
+describe("The retry table as documented", () => {
+  it("docs/reconnect.md prints RETRY_TABLE row by row", () => {
+    const markdown = readFileSync(join(repositoryRoot(), "docs/reconnect.md"), "utf8");
+    const rows = tableAfter(markdown, "## Which failures are retried");
+    assert.deepEqual(
+      rows,
+      RETRY_TABLE.map((row) => [`\`${row.rule}\``, row.when, row.retry ? "yes" : "no"]),
+    );
+  });
+
+  it("README's compact table agrees with classify for every status and close code it names", () => {
+    const markdown = readFileSync(join(repositoryRoot(), "README.md"), "utf8");
+    const rows = tableAfter(markdown, "## Staying connected");
+    assert.equal(rows.length, 6);
+    let checked = 0;
+    for (const [what, retried] of rows as [string, string][]) {
+      const expected = retried === "yes";
+      const codes = [...what.matchAll(/\b(\d{4})(?:-(\d{4}))?\b/g)]
+        .flatMap((m) => m[2] === undefined ? [Number(m[1])] : [Number(m[1]), Number(m[2])]);
+      for (const code of codes) {
+        assert.equal(classify(closed(code), 0).retry, expected, `close ${code}`);
+        checked++;
+      }
+      const statuses = [...what.matchAll(/\b([1-5])(\d\d|xx)\b/g)]
+        .flatMap((m) =>
+          m[2] === "xx" ? [Number(`${m[1]}00`), Number(`${m[1]}99`)] : [Number(m[0])]
+        );
+      for (const status of statuses) {
+        assert.equal(classify(refused(status), 0).retry, expected, `status ${status}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 25, `only ${checked} codes found`);
   });
 });

@@ -8,6 +8,7 @@
  * - {@linkcode WebSocketStream}: the streams API, with backpressure both ways.
  * - `@wsport/wsport/protocol`: the protocol core on its own.
  * - `@wsport/wsport/testing`: an in-memory transport and echo server for tests.
+ * - `@wsport/wsport/reconnect`: reconnection with backoff and a bounded outbox.
  *
  * @example Connect, send, receive, close
  * ```ts

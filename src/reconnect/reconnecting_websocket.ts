@@ -161,6 +161,14 @@ export class ReconnectingWebSocket extends EventTarget {
   static readonly CLOSING: 2 = CLOSING;
   /** readyState: closed for good (after `close()` or giving up). */
   static readonly CLOSED: 3 = CLOSED;
+  /** readyState: connecting or waiting to reconnect. */
+  declare readonly CONNECTING: 0;
+  /** readyState: a connection is open. */
+  declare readonly OPEN: 1;
+  /** readyState: `close()` was called and the connection is closing. */
+  declare readonly CLOSING: 2;
+  /** readyState: closed for good. */
+  declare readonly CLOSED: 3;
 
   #readyState: number = CONNECTING;
   #binaryType: BinaryType = "blob";
@@ -223,24 +231,15 @@ export class ReconnectingWebSocket extends EventTarget {
       shouldRetry: init.shouldRetry,
       signal: init.signal,
       dial: async () => {
+        const first = this.#firstLink;
+        this.#firstLink = null;
+        if (first !== null) return first;
         const [target, offered, headers] = await Promise.all([
           resolveSource(url),
           resolveSource(init.protocols),
           resolveSource(init.headers),
         ]);
-        const socket = new WebSocket(
-          target,
-          offered === undefined ? [] : typeof offered === "string" ? [offered] : [...offered],
-          {
-            ...socketInit,
-            ...(headers === undefined ? {} : { headers }),
-            ...(init.signal === undefined ? {} : { signal: init.signal }),
-          },
-        );
-        socket.binaryType = this.#binaryType;
-        this.#url = socket.url;
-        const link: SocketLink = new SocketLink(socket, (event) => this.#forward(link, event));
-        return link;
+        return this.#open(target, offered, headers, socketInit, init.signal);
       },
       onAttempt: (record) => {
         this.#attemptRecord = record;
@@ -253,8 +252,44 @@ export class ReconnectingWebSocket extends EventTarget {
         if (this.#readyState < CLOSING) this.#readyState = CLOSING;
       },
     });
+    // With nothing to evaluate, the first connection starts now, so that its
+    // options are checked here and throw as WebSocket's constructor does.
+    if (
+      typeof url !== "function" && typeof init.protocols !== "function" &&
+      typeof init.headers !== "function"
+    ) {
+      try {
+        this.#firstLink = this.#open(url, init.protocols, init.headers, socketInit, init.signal);
+      } catch (error) {
+        throw domSyntaxError(error);
+      }
+    }
     // Start in a microtask, so that listeners added right after construction see the first `attempt`.
     queueMicrotask(() => void this.#run());
+  }
+
+  #firstLink: SocketLink | null = null;
+
+  #open(
+    target: string | URL,
+    offered: string | readonly string[] | undefined,
+    headers: ReconnectingWebSocketInit["headers"] | undefined,
+    socketInit: WebSocketInit,
+    signal: AbortSignal | undefined,
+  ): SocketLink {
+    const socket = new WebSocket(
+      target,
+      offered === undefined ? [] : typeof offered === "string" ? [offered] : [...offered],
+      {
+        ...socketInit,
+        ...(headers === undefined ? {} : { headers: headers as WebSocketInit["headers"] }),
+        ...(signal === undefined ? {} : { signal }),
+      },
+    );
+    socket.binaryType = this.#binaryType;
+    this.#url = socket.url;
+    const link: SocketLink = new SocketLink(socket, (event) => this.#forward(link, event));
+    return link;
   }
 
   #attemptRecord: AttemptRecord = { attempt: 1, delay: 0, cause: null, rule: null };
@@ -415,6 +450,9 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#closedWhileOpen = this.#readyState === OPEN;
     this.#readyState = CLOSING;
     this.#engine.stop(code, reason);
+    // Not handed to the engine yet (close() right after construction).
+    this.#firstLink?.close(code, reason);
+    this.#firstLink = null;
   }
 
   #setHandler(type: HandlerType, handler: Handler): void {
@@ -465,3 +503,11 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#setHandler("attempt", handler as Handler);
   }
 }
+
+// As WebSocket's: the readyState constants on the prototype too.
+Object.defineProperties(ReconnectingWebSocket.prototype, {
+  CONNECTING: { value: CONNECTING, enumerable: true },
+  OPEN: { value: OPEN, enumerable: true },
+  CLOSING: { value: CLOSING, enumerable: true },
+  CLOSED: { value: CLOSED, enumerable: true },
+});

@@ -6,6 +6,7 @@ import { OutboxError } from "../../src/reconnect/outbox.ts";
 import type { HandshakeError } from "../../src/protocol/mod.ts";
 import { WebSocketStream } from "../../src/web/websocket_stream.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/raw_ws_server.ts";
 
 const FAST: ConnectStreamOptions = { minDelay: 1, maxDelay: 5, random: () => 0, pingInterval: 0 };
 
@@ -183,6 +184,27 @@ describe("connect(): the stream shape", () => {
       (error: unknown) => error === reason,
     );
     assert.equal(server.attempts, 1);
+  });
+
+  it("leaves no timer when closed during its backoff wait", async () => {
+    const baseline = await resourceBaseline();
+    const server = startScriptedServer(script({ type: "down" }));
+    const records: AttemptRecord[] = [];
+    const connections = connect("ws://test.example/", {
+      ...FAST,
+      minDelay: 60_000,
+      maxDelay: 60_000,
+      transport: server.connector,
+      onAttempt: (record) => records.push(record),
+    });
+    const loop = (async () => {
+      for await (const _ of connections) assert.fail("no connection expected");
+    })();
+    while (records.length < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+    connections.close();
+    await loop;
+    assert.equal(server.attempts, 1);
+    await assertNoLeaks(baseline, "connect() closed during its backoff wait");
   });
 
   it("can be iterated once, and validates its options", () => {

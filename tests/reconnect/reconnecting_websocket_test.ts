@@ -10,6 +10,7 @@ import type { OutboxError } from "../../src/reconnect/outbox.ts";
 import type { HandshakeError } from "../../src/protocol/mod.ts";
 import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/raw_ws_server.ts";
 
 const FAST: ReconnectingWebSocketInit = {
   minDelay: 1,
@@ -241,6 +242,7 @@ describe("ReconnectingWebSocket: the outbox", () => {
   });
 
   it("reports messages still queued at close() as UNSENT, and refuses sends after close as CLOSED", async () => {
+    const baseline = await resourceBaseline();
     const server = startScriptedServer(script({ type: "down" }));
     const socket = new ReconnectingWebSocket("ws://test.example/", {
       ...FAST,
@@ -250,6 +252,7 @@ describe("ReconnectingWebSocket: the outbox", () => {
     });
     const lines = log(socket);
     await next(socket, "attempt");
+    await next(socket, "attempt"); // the first failed: the 60 s wait has started
     socket.send("a");
     socket.send("b");
     const unsent = next(socket, "error") as Promise<ErrorEventLike>;
@@ -263,6 +266,8 @@ describe("ReconnectingWebSocket: the outbox", () => {
     socket.send("late");
     assert.equal(lines.at(-1), "error OutboxError CLOSED");
     assert.equal(server.attempts, 1);
+    // The 60 s wait was cleared: no timer is left (Deno, Node; Bun cannot tell).
+    await assertNoLeaks(baseline, "ReconnectingWebSocket closed during its backoff wait");
   });
 });
 
@@ -325,6 +330,12 @@ describe("ReconnectingWebSocket: options", () => {
 
   it("validates its options in the constructor", () => {
     assert.throws(() => new ReconnectingWebSocket("http://[bad"), { name: "SyntaxError" });
+    // The connection's own options, checked by the first WebSocket, created at once.
+    assert.throws(() => new ReconnectingWebSocket("ws://a/", { pingInterval: -1 }), {
+      name: "RangeError",
+      message: /pingInterval must be a number of milliseconds/,
+    });
+    assert.throws(() => new ReconnectingWebSocket("ws://a/", ["a b"]), { name: "SyntaxError" });
     assert.throws(() => new ReconnectingWebSocket("ws://a/", { minDelay: -1 }), {
       name: "RangeError",
       message: /^Cannot create ReconnectingWebSocket: minDelay must be/,

@@ -226,6 +226,7 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#outbox = new Outbox(OWNER, init.outbox ?? {});
     const socketInit = connectionOptions(init) as WebSocketInit;
     const onAttempt = init.onAttempt;
+    this.#signal = init.signal;
     this.#engine = new Reconnector<SocketLink>({
       backoff,
       shouldRetry: init.shouldRetry,
@@ -269,6 +270,7 @@ export class ReconnectingWebSocket extends EventTarget {
   }
 
   #firstLink: SocketLink | null = null;
+  #signal: AbortSignal | undefined;
 
   #open(
     target: string | URL,
@@ -320,18 +322,23 @@ export class ReconnectingWebSocket extends EventTarget {
     } catch (error) {
       if (error instanceof ReconnectError) {
         this.#finish(error.disconnect, error);
-      } else {
+      } else if (this.#signal?.aborted === true && error === this.#signal.reason) {
         // The signal aborted: a stop, as close().
         this.#finish(this.#closedWhileOpen ? end : null, null);
+      } else {
+        // `shouldRetry` or `onAttempt` threw: report it, and stop.
+        this.#link?.close();
+        this.#finish(null, error);
       }
     }
   }
 
-  #finish(end: Disconnect | null, error: ReconnectError | null): void {
+  #finish(end: Disconnect | null, error: unknown): void {
     this.#readyState = CLOSED;
     this.#link = null;
     if (error !== null) {
-      this.dispatchEvent(new ErrorEvent("error", { message: error.message, error }));
+      const message = error instanceof Error ? error.message : String(error);
+      this.dispatchEvent(new ErrorEvent("error", { message, error }));
     }
     const unsent = this.#outbox.take();
     if (unsent.length > 0) {

@@ -311,6 +311,23 @@ describe("ReconnectingWebSocket: options", () => {
     assert.equal((cause.cause as Error).message, "no token");
   });
 
+  it("reports an exception thrown by shouldRetry as an error event, then closes", async () => {
+    const server = startScriptedServer(script({ type: "down" }));
+    const thrown = new Error("predicate bug");
+    const socket = new ReconnectingWebSocket("ws://test.example/", {
+      ...FAST,
+      shouldRetry: () => {
+        throw thrown;
+      },
+      transport: server.connector,
+    });
+    const error = next(socket, "error") as Promise<ErrorEventLike>;
+    const close = await next(socket, "close") as CloseEventLike;
+    assert.equal((await error).error, thrown);
+    assert.equal(close.code, 1006);
+    assert.equal(server.attempts, 1);
+  });
+
   it("closes on abort and stops reconnecting", async () => {
     const server = startScriptedServer(script({ type: "accept" }));
     const controller = new AbortController();

@@ -30,6 +30,25 @@ export interface ReconnectPeer {
 }
 
 /**
+ * Starts the server on a port below Linux's ephemeral range (32768+), so
+ * that while it is down no client socket can take its port by chance (or
+ * connect to itself on it, as TCP allows); tries another port when one is
+ * taken.
+ *
+ * @returns The running server.
+ */
+export async function startReconnectPeerOnFixedPort(): Promise<ReconnectPeer> {
+  for (let tries = 1;; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await startReconnectPeer(port);
+    } catch (error) {
+      if (tries === 5) throw error;
+    }
+  }
+}
+
+/**
  * Starts the server.
  *
  * @param port The port, 0 for any free one.
@@ -50,6 +69,7 @@ export function startReconnectPeer(port = 0): Promise<ReconnectPeer> {
     {
       matches: (event: ReconnectPeerEvent) => boolean;
       resolve: (event: ReconnectPeerEvent) => void;
+      reject: (error: Error) => void;
     }
   >();
   let stdout = "";
@@ -58,6 +78,10 @@ export function startReconnectPeer(port = 0): Promise<ReconnectPeer> {
   const closed = new Promise<void>((resolve) =>
     child.on("close", () => {
       exited = true;
+      for (const waiter of waiters) {
+        waiter.reject(new Error(`The reconnect peer exited: ${stderr}`));
+      }
+      waiters.clear();
       resolve();
     })
   );
@@ -99,6 +123,10 @@ export function startReconnectPeer(port = 0): Promise<ReconnectPeer> {
         resolve: (found: ReconnectPeerEvent) => {
           clearTimeout(timer);
           resolve(found);
+        },
+        reject: (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
         },
       };
       waiters.add(waiter);

@@ -25,7 +25,11 @@ import {
 import type { HandshakeError } from "../../src/protocol/mod.ts";
 import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import type { WebSocketStream } from "../../src/web/websocket_stream.ts";
-import { type ReconnectPeer, startReconnectPeer } from "../_util/reconnect_peer.ts";
+import {
+  type ReconnectPeer,
+  startReconnectPeer,
+  startReconnectPeerOnFixedPort,
+} from "../_util/reconnect_peer.ts";
 import { assertNoLeaks, resourceBaseline, runtime } from "../_util/raw_ws_server.ts";
 
 const FAST = { minDelay: 5, maxDelay: 40, pingInterval: 0, handshakeTimeout: 5000 } as const;
@@ -91,7 +95,7 @@ const url = (path: string) => `ws://127.0.0.1:${shared.port}${path}`;
 describe(`ReconnectingWebSocket against the ws server (client on ${runtime})`, () => {
   it("survives the server being killed and restarted on the same port, flushing the outage's sends in order within the bound", async () => {
     const baseline = await resourceBaseline();
-    let server = await startReconnectPeer();
+    let server = await startReconnectPeerOnFixedPort();
     const port = server.port;
     const socket = new ReconnectingWebSocket(`ws://127.0.0.1:${port}/echo?key=rws-kill`, {
       ...FAST,
@@ -211,7 +215,7 @@ describe(`ReconnectingWebSocket against the ws server (client on ${runtime})`, (
 describe(`connect() against the ws server (client on ${runtime})`, () => {
   it("survives the server being killed and restarted on the same port, flushing the outage's sends in order within the bound", async () => {
     const baseline = await resourceBaseline();
-    let server = await startReconnectPeer();
+    let server = await startReconnectPeerOnFixedPort();
     const port = server.port;
     const records: AttemptRecord[] = [];
     const connections = connect(`ws://127.0.0.1:${port}/echo?key=stream-kill`, {

@@ -95,6 +95,10 @@ server.on("upgrade", (request, socket, head) => {
   });
 });
 
+server.on("error", (error) => {
+  process.stderr.write(`reconnect_server: ${error.message}\n`);
+  process.exit(1);
+});
 server.listen(Number(process.env.PORT ?? "0"), "127.0.0.1", () => {
   report({
     type: "listening",

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ServerConnection } from "../../src/protocol/server_connection.ts";
+import { ServerConnection } from "../../src/protocol/server/server_connection.ts";
 import { createMemoryConnector } from "../../src/transport/memory.ts";
 import { type Connector, type Transport, TransportError } from "../../src/transport/types.ts";
 

@@ -30,7 +30,8 @@ import {
   startReconnectPeer,
   startReconnectPeerOnFixedPort,
 } from "../_util/reconnect_peer.ts";
-import { assertNoLeaks, resourceBaseline, runtime } from "../_util/raw_ws_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
+import { runtime } from "../_util/runtime.ts";
 
 const FAST = { minDelay: 5, maxDelay: 40, pingInterval: 0, handshakeTimeout: 5000 } as const;
 

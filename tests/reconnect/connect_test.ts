@@ -6,7 +6,7 @@ import { OutboxError } from "../../src/reconnect/outbox.ts";
 import type { HandshakeError } from "../../src/protocol/mod.ts";
 import { WebSocketStream } from "../../src/web/websocket_stream.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
-import { assertNoLeaks, resourceBaseline } from "../_util/raw_ws_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
 
 const FAST: ConnectStreamOptions = { minDelay: 1, maxDelay: 5, random: () => 0, pingInterval: 0 };
 

@@ -10,7 +10,7 @@ import type { OutboxError } from "../../src/reconnect/outbox.ts";
 import type { HandshakeError } from "../../src/protocol/mod.ts";
 import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import { type Behaviour, startScriptedServer } from "../_util/scripted_server.ts";
-import { assertNoLeaks, resourceBaseline } from "../_util/raw_ws_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
 
 const FAST: ReconnectingWebSocketInit = {
   minDelay: 1,

@@ -4,7 +4,8 @@
  * `tests/peers/reconnect_server.mjs`), on whichever runtime runs this
  * file: a server killed and restarted on the same port with a burst of
  * sends during the outage, a 503 with `Retry-After` then 101, a 401, a
- * close with 1012, and a server that stops answering pings.
+ * certificate that does not verify (the `ws` peer of `tests/peers/` with
+ * TLS), a close with 1012, and a server that stops answering pings.
  *
  * Delays are a few milliseconds through the options; nothing asserts on
  * time.
@@ -32,6 +33,9 @@ import {
 } from "../_util/reconnect_peer.ts";
 import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
 import { runtime } from "../_util/runtime.ts";
+import { type Peer, startPeer } from "../_util/peers.ts";
+import { getTestCertificate } from "../_util/tls_cert.ts";
+import { TransportError } from "../../src/transport/types.ts";
 
 const FAST = { minDelay: 5, maxDelay: 40, pingInterval: 0, handshakeTimeout: 5000 } as const;
 
@@ -84,12 +88,20 @@ async function drain(socket: WebSocketStream): Promise<void> {
 }
 
 let shared: ReconnectPeer;
+let tlsPeer: Peer;
 before(async () => {
-  shared = await startReconnectPeer();
+  const certificate = await getTestCertificate();
+  [shared, tlsPeer] = await Promise.all([
+    startReconnectPeer(),
+    startPeer("ws", { cert: certificate.cert, key: certificate.key }),
+  ]);
 });
 after(async () => {
-  await shared.kill();
+  await Promise.all([shared.kill(), tlsPeer.stop()]);
 });
+
+/** A wss: URL whose certificate the client does not trust (the test CA is not given). */
+const untrusted = () => `wss://localhost:${tlsPeer.tlsPort}/`;
 
 const url = (path: string) => `ws://127.0.0.1:${shared.port}${path}`;
 
@@ -178,6 +190,17 @@ describe(`ReconnectingWebSocket against the ws server (client on ${runtime})`, (
     assert.equal(cause.rule, "status-4xx");
     assert.equal((cause.cause as HandshakeError).status, 401);
     assert.equal(cause.attempt, 1);
+  });
+
+  it("stops on a certificate that does not verify, after one attempt", async () => {
+    const socket = new ReconnectingWebSocket(untrusted(), FAST);
+    const error = next<ErrorEventLike>(socket, "error");
+    await next(socket, "close");
+    const cause = (await error).error as ReconnectError;
+    assert.equal(cause.rule, "tls");
+    assert.equal(cause.attempt, 1);
+    assert.ok(cause.cause instanceof TransportError);
+    assert.equal(cause.cause.code, "TLS_FAILED");
   });
 
   it("reconnects after a close with 1012", async () => {
@@ -291,6 +314,22 @@ describe(`connect() against the ws server (client on ${runtime})`, () => {
         assert.equal(error.rule, "status-4xx");
         assert.equal((error.cause as HandshakeError).status, 401);
         assert.equal(error.attempt, 1);
+        return true;
+      },
+    );
+  });
+
+  it("stops on a certificate that does not verify, after one attempt", async () => {
+    const connections = connect(untrusted(), FAST);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of connections) assert.fail("no connection expected");
+      })(),
+      (error: unknown) => {
+        assert.ok(error instanceof ReconnectError);
+        assert.equal(error.rule, "tls");
+        assert.equal(error.attempt, 1);
+        assert.equal((error.cause as TransportError).code, "TLS_FAILED");
         return true;
       },
     );

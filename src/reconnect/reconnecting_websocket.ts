@@ -80,8 +80,11 @@ class SocketLink implements Link {
   readonly opened: Promise<Disconnect | null>;
   readonly ended: Promise<Disconnect>;
   isOpen = false;
+  /** Messages that came before the engine handed this link over (with the 101 response). */
+  #early: MessageEvent[] = [];
+  #deliver: ((event: MessageEvent) => void) | null = null;
 
-  constructor(socket: WebSocket, onMessage: (event: MessageEvent) => void) {
+  constructor(socket: WebSocket) {
     this.socket = socket;
     let error: unknown = null;
     let resolveOpened!: (value: Disconnect | null) => void;
@@ -95,7 +98,10 @@ class SocketLink implements Link {
       this.isOpen = true;
       resolveOpened(null);
     });
-    socket.addEventListener("message", (event) => onMessage(event as MessageEvent));
+    socket.addEventListener("message", (event) => {
+      if (this.#deliver === null) this.#early.push(event as MessageEvent);
+      else this.#deliver(event as MessageEvent);
+    });
     socket.addEventListener("close", (event) => {
       const close = event as CloseEventLike;
       const disconnect: Disconnect = {
@@ -109,6 +115,18 @@ class SocketLink implements Link {
       resolveOpened(disconnect);
       resolveEnded(disconnect);
     });
+  }
+
+  /**
+   * Starts delivering messages, first those that came early.
+   *
+   * @param deliver Receives each message.
+   */
+  claim(deliver: (event: MessageEvent) => void): void {
+    this.#deliver = deliver;
+    const early = this.#early;
+    this.#early = [];
+    for (const event of early) deliver(event);
   }
 
   close(code?: number, reason?: string): void {
@@ -290,8 +308,7 @@ export class ReconnectingWebSocket extends EventTarget {
     );
     socket.binaryType = this.#binaryType;
     this.#url = socket.url;
-    const link: SocketLink = new SocketLink(socket, (event) => this.#forward(link, event));
-    return link;
+    return new SocketLink(socket);
   }
 
   #attemptRecord: AttemptRecord = { attempt: 1, delay: 0, cause: null, rule: null };
@@ -314,6 +331,7 @@ export class ReconnectingWebSocket extends EventTarget {
         // Flush before `open`, so that what onopen sends follows what was queued.
         for (const data of this.#outbox.take()) link.socket.send(data);
         this.dispatchEvent(new ReconnectEvent("open", this.#attemptRecord));
+        link.claim((event) => this.#forward(link, event));
         end = await link.ended;
         this.#link = null;
         if (this.#readyState === OPEN) this.#readyState = CONNECTING;

@@ -16,7 +16,12 @@ import { type Connector, type Transport, TransportError } from "../../src/transp
 export type Behaviour =
   | { readonly type: "down" }
   | { readonly type: "reject"; readonly status: number; readonly headers?: [string, string][] }
-  | { readonly type: "accept"; readonly closeWith?: number };
+  | {
+    readonly type: "accept";
+    readonly closeWith?: number;
+    /** A text sent at once, in the same write as the 101 response. */
+    readonly greet?: string;
+  };
 
 /** A running scripted server. */
 export interface ScriptedServer {
@@ -94,6 +99,17 @@ export function startScriptedServer(script: (attempt: number) => Behaviour): Scr
             } else {
               connection.accept();
               live.add(entry);
+              if (behaviour.type === "accept" && behaviour.greet !== undefined) {
+                connection.sendText(behaviour.greet);
+                const chunks = connection.dataToSend();
+                const bytes = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
+                let offset = 0;
+                for (const chunk of chunks) {
+                  bytes.set(chunk, offset);
+                  offset += chunk.length;
+                }
+                transport.write(bytes);
+              }
               if (behaviour.type === "accept" && behaviour.closeWith !== undefined) {
                 connection.sendClose(behaviour.closeWith, "scripted");
               }

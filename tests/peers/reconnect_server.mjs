@@ -19,6 +19,9 @@
  *   code C right after it opened; the next ones echo.
  * - `/mute-once?key=K`: the first connection of K never answers pings
  *   (`autoPong: false`); the next ones do.
+ * - `/greet?key=K`: sends `welcome N` (N: the connection's number for K) as
+ *   soon as it opens, in the same write as the 101 when Node coalesces them,
+ *   then closes the first connection with 1012.
  *
  * Events, one JSON line each: `open` (`path`, `key`, `n`: the request's
  * number for its key), `message` (`key`, `data`: the text received),
@@ -91,6 +94,12 @@ server.on("upgrade", (request, socket, head) => {
   if (url.pathname === "/mute-once" && n === 1) target = muted;
   target.handleUpgrade(request, socket, head, (ws) => {
     report({ type: "open", path: url.pathname, key, n });
+    if (url.pathname === "/greet") {
+      socket.cork();
+      ws.send(`welcome ${n}`);
+      if (n === 1) ws.close(1012, "scripted");
+      process.nextTick(() => socket.uncork());
+    }
     onConnection(ws, key, closeCode);
   });
 });

@@ -63,6 +63,18 @@ describe("connect(): the stream shape", () => {
     assert.equal(connections.current, null);
   });
 
+  it("keeps a message that came with the 101 response for the loop body", async () => {
+    const server = startScriptedServer(script({ type: "accept", greet: "welcome" }));
+    const connections = connect("ws://test.example/", { ...FAST, transport: server.connector });
+    for await (const socket of connections) {
+      for await (const message of socket) {
+        assert.equal(message, "welcome");
+        break;
+      }
+      break;
+    }
+  });
+
   it("ends the loop by throwing a ReconnectError when the table says stop (401)", async () => {
     const server = startScriptedServer(script({ type: "reject", status: 401 }));
     const connections = connect("ws://test.example/", { ...FAST, transport: server.connector });

@@ -134,6 +134,19 @@ describe("ReconnectingWebSocket: retries and stops by the table", () => {
     ]);
   });
 
+  it("delivers a message that came with the 101 response, after open", async () => {
+    const server = startScriptedServer(script({ type: "accept", greet: "welcome" }));
+    const socket = new ReconnectingWebSocket("ws://test.example/", {
+      ...FAST,
+      transport: server.connector,
+    });
+    const lines = log(socket);
+    await next(socket, "message");
+    socket.close();
+    await next(socket, "close");
+    assert.deepEqual(lines, ["attempt 1 -", "open 1 -", "message welcome", "close 1005 true"]);
+  });
+
   it("gives up on a 1008 close with the server's close code", async () => {
     const server = startScriptedServer(script({ type: "accept", closeWith: 1008 }));
     const socket = new ReconnectingWebSocket("ws://test.example/", {

@@ -218,6 +218,18 @@ describe(`ReconnectingWebSocket against the ws server (client on ${runtime})`, (
     assert.equal(closes, 1);
   });
 
+  it("delivers what the server sends at once on each connection, after open", async () => {
+    const socket = new ReconnectingWebSocket(url("/greet?key=rws-greet"), FAST);
+    const seen: string[] = [];
+    socket.onopen = (event) => seen.push(`open ${event.attempt}`);
+    const greetings = messages(socket, 2);
+    socket.onmessage = (event) => seen.push(event.data);
+    assert.deepEqual(await greetings, ["welcome 1", "welcome 2"]);
+    assert.deepEqual(seen, ["open 1", "welcome 1", "open 2", "welcome 2"]);
+    socket.close();
+    await next(socket, "close");
+  });
+
   it("counts a keepalive timeout as a drop and reconnects", async () => {
     const socket = new ReconnectingWebSocket(url("/mute-once?key=rws-mute"), {
       ...FAST,

@@ -19,9 +19,10 @@ import type { ConnectionEvent } from "./protocol/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
+import { type NetworkOptions, openRoute, planRoute, splitUnixUrl } from "./connect.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
-export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"> {
+export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -203,7 +204,14 @@ export function startClient(
   );
   const trace = options.trace;
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
-  const connection = createClientConnection(url, { ...options, protocols });
+  // `ws+unix:` URLs carry a socket path; the handshake sees a `ws:` URL.
+  const unixUrl = splitUnixUrl(url);
+  const connection = createClientConnection(unixUrl.url, { ...options, protocols });
+  // Unix socket, proxy or direct: decided now, so bad options throw here.
+  const route = planRoute(
+    connection.url,
+    unixUrl.unix === undefined ? options : { ...options, unix: unixUrl.unix },
+  );
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
   let attempt: AbortController | null = new AbortController();
   let failure: unknown;
@@ -297,12 +305,7 @@ export function startClient(
     }
     const connector = options.transport ?? await getDefaultConnector();
     trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
-    const transport: Transport = await connector({
-      hostname: connection.url.hostname,
-      port: connection.url.port,
-      tls: connection.url.secure ? (options.tls ?? {}) : undefined,
-      signal: attempt!.signal,
-    });
+    const transport: Transport = await openRoute(route, connector, attempt!.signal);
     attempt = null;
     if (failed) {
       transport.close();

@@ -358,11 +358,13 @@ class BunTransport implements Transport {
     if (socket === null || this.#released || this.#closedLocally || this.#detached) {
       throw new TransportError("CONNECTION_LOST", "Cannot start TLS: the connection is closed");
     }
-    if (typeof socket.upgradeTLS !== "function") {
+    if (typeof socket.upgradeTLS !== "function" || this.tls) {
       this.close();
       throw new TransportError(
         "UNSUPPORTED",
-        "Cannot connect: this Bun version cannot start TLS over an open socket (socket.upgradeTLS)",
+        this.tls
+          ? "Cannot connect: Bun cannot start TLS inside a TLS connection (socket.upgradeTLS returns nothing on a TLS socket), e.g. wss: through an https: proxy"
+          : "Cannot connect: this Bun version cannot start TLS over an open socket (socket.upgradeTLS)",
       );
     }
     await this.#outgoing.drained();

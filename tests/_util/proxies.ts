@@ -18,7 +18,7 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,7 +93,13 @@ async function launch(
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const output = () => text.slice(-2000);
   async function stop(): Promise<void> {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGTERM first: squid then stops its helpers too.
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 2_000);
+      await exited;
+      clearTimeout(timer);
+    }
     await exited;
     await rm(dir, { recursive: true, force: true });
   }
@@ -156,4 +162,43 @@ export async function startMicrosocks(auth?: ProxyCredentials): Promise<RunningP
   const args = ["-i", "127.0.0.1", "-p", String(port)];
   if (auth !== undefined) args.push("-u", auth.username, "-P", auth.password);
   return launch(BINARIES.microsocks, args, port, withCredentials("socks5", port, auth), dir);
+}
+
+/**
+ * Starts squid with an `https_port` (CONNECT over TLS to the proxy, with
+ * the given certificate), no cache, open to 127.0.0.1 only. The URL is the
+ * `https:` one.
+ */
+export async function startSquid(tls: { cert: string; key: string }): Promise<RunningProxy> {
+  const dir = await mkdtemp(join(tmpdir(), "wsport-squid-"));
+  // squid drops root privileges to the `proxy` user, which must write here.
+  await chmod(dir, 0o777);
+  await writeFile(join(dir, "cert.pem"), tls.cert, { mode: 0o644 });
+  await writeFile(join(dir, "key.pem"), tls.key, { mode: 0o644 });
+  const [httpPort, port] = [await freePort(), await freePort()];
+  const config = [
+    `http_port 127.0.0.1:${httpPort}`,
+    `https_port 127.0.0.1:${port} tls-cert=${join(dir, "cert.pem")} tls-key=${
+      join(dir, "key.pem")
+    }`,
+    "acl local src 127.0.0.1",
+    "http_access allow local",
+    "http_access deny all",
+    "cache deny all",
+    "pinger_enable off",
+    "shutdown_lifetime 0 seconds",
+    `pid_filename ${join(dir, "squid.pid")}`,
+    `access_log ${join(dir, "access.log")}`,
+    `cache_log ${join(dir, "cache.log")}`,
+    `coredump_dir ${dir}`,
+    "",
+  ].join("\n");
+  await writeFile(join(dir, "squid.conf"), config);
+  return launch(
+    BINARIES.squid,
+    ["-N", "-f", join(dir, "squid.conf")],
+    port,
+    `https://127.0.0.1:${port}`,
+    dir,
+  );
 }

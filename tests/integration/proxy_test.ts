@@ -18,6 +18,7 @@ import {
   proxyUnavailable,
   type RunningProxy,
   startMicrosocks,
+  startSquid,
   startTinyproxy,
 } from "../_util/proxies.ts";
 import { getTestCertificate } from "../_util/tls_cert.ts";
@@ -229,5 +230,60 @@ describe(`${clientRuntime} client through real proxies`, { skip }, () => {
       unset("http_proxy");
       unset("no_proxy");
     }
+  });
+});
+
+describe(`${clientRuntime} client through an https: proxy (squid https_port)`, {
+  skip: peerUnavailable("ws") || proxyUnavailable("squid"),
+}, () => {
+  let peer: Peer;
+  let squid: RunningProxy;
+  let ca: string;
+
+  before(async () => {
+    const cert = await getTestCertificate();
+    ca = cert.ca;
+    [peer, squid] = await Promise.all([
+      startPeer("ws", { cert: cert.cert, key: cert.key }),
+      startSquid(cert),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([peer?.stop(), squid?.stop()]);
+  });
+
+  it("ws: goes through TLS to the proxy, verified with proxyTls", async () => {
+    const { echo } = await echoThrough(`ws://127.0.0.1:${peer.port}/`, {
+      proxy: squid.url,
+      proxyTls: { ca },
+    });
+    assert.equal(echo, "hello through the proxy");
+  });
+
+  it("the proxy's certificate is verified: without its CA the TLS hop fails", async () => {
+    const error = await failureOf(`ws://127.0.0.1:${peer.port}/`, { proxy: squid.url });
+    assert.ok(error instanceof TransportError, `got ${error}`);
+    assert.equal(error.code, "TLS_FAILED");
+  });
+
+  it("wss: TLS inside TLS where the runtime can, else UNSUPPORTED naming the runtime", async () => {
+    const init = { proxy: squid.url, proxyTls: { ca }, tls: { ca } };
+    if (clientRuntime !== "node") {
+      // Measured: Deno.startTls takes only a TCP connection, and Bun's
+      // socket.upgradeTLS returns nothing on a TLS socket.
+      const error = await failureOf(`wss://localhost:${peer.tlsPort}/`, init);
+      assert.ok(error instanceof TransportError, `got ${error}`);
+      assert.equal(error.code, "UNSUPPORTED");
+      const runtime = clientRuntime === "deno" ? "Deno" : "Bun";
+      assert.match(
+        error.message,
+        new RegExp(`^Cannot connect: ${runtime} cannot start TLS inside a TLS connection`),
+      );
+      return;
+    }
+    const { echo, headers } = await echoThrough(`wss://localhost:${peer.tlsPort}/`, init);
+    assert.equal(echo, "hello through the proxy");
+    assert.equal(headers.host, `localhost:${peer.tlsPort}`);
   });
 });

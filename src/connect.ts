@@ -106,7 +106,8 @@ export function planRoute(
   options: NetworkOptions,
   env?: Readonly<Record<string, string | undefined>>,
 ): Route {
-  const tls = url.secure ? checkTls(options.tls ?? {}, "tls") : undefined;
+  const checked = options.tls === undefined ? {} : checkTls(options.tls, "tls");
+  const tls = url.secure ? checked : undefined;
   const base = { hostname: url.hostname, port: url.port, tls };
   if (options.unix !== undefined) {
     if (typeof options.unix !== "string" || options.unix === "") {

@@ -85,8 +85,12 @@ export type {
   Bytes,
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,
   TransportErrorCode,
 } from "./src/transport/types.ts";
+export type { NetworkOptions } from "./src/connect.ts";
+export { ProxyError } from "./src/proxy/errors.ts";
+export type { ProxyErrorCode } from "./src/proxy/errors.ts";

@@ -52,7 +52,12 @@ export interface BunSocketLike {
   readonly remoteAddress?: string;
   /** The peer's port. */
   readonly remotePort?: number;
-  /** Starts TLS over this socket: the raw socket and the TLS socket. */
+  /**
+   * Starts TLS over this socket.
+   *
+   * @param options TLS settings and the handlers of the TLS socket.
+   * @returns The raw socket and the TLS socket.
+   */
   upgradeTLS?(
     options: { tls: BunTlsOptions; socket: BunSocketHandler },
   ): [BunSocketLike, BunSocketLike];
@@ -60,13 +65,21 @@ export interface BunSocketLike {
 
 /** The TLS settings the adapter gives Bun. */
 export interface BunTlsOptions {
+  /** Extra trusted CAs, PEM. */
   ca?: string | string[];
+  /** SNI and the name verified. */
   serverName?: string;
+  /** Whether a certificate that does not verify fails the handshake. */
   rejectUnauthorized: boolean;
+  /** Client certificate, PEM. */
   cert?: string;
+  /** Client key, PEM. */
   key?: string;
+  /** Passphrase of `key`. */
   passphrase?: string;
+  /** ALPN protocols in wire format (RFC 7301 §3.1). */
   ALPNProtocols?: Uint8Array;
+  /** OpenSSL `SSL_OP_*` flags (here: no TLS 1.2, for `minVersion: "TLSv1.3"`). */
   secureOptions?: number;
 }
 
@@ -474,6 +487,7 @@ class BunTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

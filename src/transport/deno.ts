@@ -66,7 +66,7 @@ export interface DenoLike {
     options: { hostname: string; caCerts?: string[]; alpnProtocols?: string[] },
   ): Promise<DenoConnLike>;
   /** `Deno.connectTls`, used only with a client certificate (`Deno.startTls` cannot send one). */
-  connectTls(options: {
+  connectTls?(options: {
     hostname: string;
     port: number;
     caCerts?: string[];
@@ -278,6 +278,9 @@ async function connectWithCert(
   const { signal } = options;
   if (tls.key === undefined) throw new TypeError("Cannot connect: tls.cert needs tls.key");
   const ca = caList(tls);
+  if (deno.connectTls === undefined) {
+    throw unsupported("cannot send a client certificate without Deno.connectTls");
+  }
   let conn: DenoConnLike;
   try {
     conn = await deno.connectTls({
@@ -563,6 +566,7 @@ class DenoTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

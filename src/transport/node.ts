@@ -422,6 +422,7 @@ class NodeTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

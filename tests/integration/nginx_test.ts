@@ -1,0 +1,217 @@
+/**
+ * Real deployments in front of the `ws` server, with nginx (Debian)
+ * configured by the test: a reverse proxy that passes WebSockets through
+ * (on TCP and on a unix socket), a TLS server that requires a client
+ * certificate (`ssl_verify_client on`), and a TLS 1.2-only server, on the
+ * runtime running this file.
+ *
+ * @module
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { WebSocket } from "../../mod.ts";
+import { HandshakeError } from "../../src/protocol/errors.ts";
+import { TransportError } from "../../src/transport/types.ts";
+import { type Peer, peerUnavailable, startPeer } from "../_util/peers.ts";
+import { freePort } from "../_util/proxies.ts";
+import {
+  type ClientCertificate,
+  makeClientCertificate,
+  nginxUnavailable,
+  type RunningNginx,
+  startNginx,
+} from "../_util/nginx.ts";
+import { getTestCertificate } from "../_util/tls_cert.ts";
+import { clientRuntime, within } from "./_client.ts";
+
+/** Opens a WebSocket, checks an echo, and returns the request headers the `ws` server saw. */
+async function echoHeaders(
+  url: string,
+  init: Record<string, unknown>,
+): Promise<Record<string, string>> {
+  const ws = new WebSocket(url, init);
+  try {
+    const replies: string[] = [];
+    let wake: (() => void) | undefined;
+    ws.onmessage = (event) => {
+      replies.push(String(event.data));
+      wake?.();
+    };
+    const next = async () => {
+      while (replies.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return replies.shift()!;
+    };
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.onopen = () => resolve();
+        ws.onerror = (event) => reject((event as { error?: unknown }).error ?? new Error("error"));
+      }),
+      10_000,
+      `open ${url}`,
+    );
+    ws.send("echo me");
+    assert.equal(await within(next(), 5_000, "echo"), "echo me");
+    ws.send("headers");
+    return JSON.parse(await within(next(), 5_000, "headers")) as Record<string, string>;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Opens a WebSocket that must fail; the error of its error event. */
+async function failureOf(url: string, init: Record<string, unknown>): Promise<unknown> {
+  const ws = new WebSocket(url, init);
+  return await within(
+    new Promise<unknown>((resolve, reject) => {
+      ws.onopen = () => reject(new Error("opened"));
+      ws.onerror = (event) => resolve((event as { error?: unknown }).error);
+    }),
+    10_000,
+    `failure of ${url}`,
+  );
+}
+
+function upstream(port: number): string {
+  return `
+    location / {
+      proxy_pass http://127.0.0.1:${port};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-ALPN $ssl_alpn_protocol;
+      proxy_set_header X-Client-Verify $ssl_client_verify;
+    }`;
+}
+
+describe(`${clientRuntime} client behind nginx`, {
+  skip: peerUnavailable("ws") || nginxUnavailable(),
+}, () => {
+  let peer: Peer;
+  let nginx: RunningNginx;
+  let ca: string;
+  let client: ClientCertificate;
+  const ports = { proxy: 0, mtls: 0, tls12: 0 };
+
+  before(async () => {
+    const [cert, clientCert] = await Promise.all([getTestCertificate(), makeClientCertificate()]);
+    ca = cert.ca;
+    client = clientCert;
+    peer = await startPeer("ws");
+    ports.proxy = await freePort();
+    ports.mtls = await freePort();
+    ports.tls12 = await freePort();
+    const tls = "ssl_certificate {{dir}}/server.pem; ssl_certificate_key {{dir}}/server.key;";
+    nginx = await startNginx(
+      `
+  server {
+    listen 127.0.0.1:${ports.proxy};
+    listen unix:{{dir}}/ws.sock;
+    ${upstream(peer.port)}
+  }
+  server {
+    listen 127.0.0.1:${ports.mtls} ssl;
+    ${tls}
+    ssl_client_certificate {{dir}}/client-ca.pem;
+    ssl_verify_client on;
+    ${upstream(peer.port)}
+  }
+  server {
+    listen 127.0.0.1:${ports.tls12} ssl;
+    ${tls}
+    ssl_protocols TLSv1.2;
+    ${upstream(peer.port)}
+  }`,
+      { "server.pem": cert.cert, "server.key": cert.key, "client-ca.pem": client.ca },
+      Object.values(ports),
+    );
+  });
+
+  after(async () => {
+    await Promise.all([peer?.stop(), nginx?.stop()]);
+  });
+
+  it("a reverse proxy passes the WebSocket through", async () => {
+    const headers = await echoHeaders(`ws://127.0.0.1:${ports.proxy}/`, {});
+    assert.equal(headers.host, `127.0.0.1:${ports.proxy}`);
+  });
+
+  it("the unix option connects to nginx's unix socket; the URL gives Host and path", async () => {
+    const headers = await echoHeaders("ws://localhost/over-unix", {
+      unix: `${nginx.dir}/ws.sock`,
+    });
+    assert.equal(headers.host, "localhost");
+  });
+
+  it("a ws+unix: URL does the same", async () => {
+    const headers = await echoHeaders(`ws+unix://${nginx.dir}/ws.sock:/over-unix?x=1`, {});
+    assert.equal(headers.host, "localhost");
+  });
+
+  it("a missing socket is CONNECT_FAILED naming the path", async () => {
+    const path = `${nginx.dir}/missing.sock`;
+    const error = await failureOf("ws://localhost/", { unix: path });
+    assert.ok(error instanceof TransportError, `got ${error}`);
+    assert.equal(error.code, "CONNECT_FAILED");
+    assert.ok(error.message.startsWith(`Cannot connect to ${path}: `), error.message);
+  });
+
+  it("TLS offers ALPN http/1.1", async () => {
+    const headers = await echoHeaders(`wss://localhost:${ports.tls12}/`, { tls: { ca } });
+    assert.equal(headers["x-alpn"], "http/1.1");
+  });
+
+  it("a client certificate is sent to a server that requires one", async () => {
+    const headers = await echoHeaders(`wss://localhost:${ports.mtls}/`, {
+      tls: { ca, cert: client.cert, key: client.key },
+    });
+    assert.equal(headers["x-client-verify"], "SUCCESS");
+  });
+
+  it("without a client certificate the server refuses the handshake (400)", async () => {
+    const error = await failureOf(`wss://localhost:${ports.mtls}/`, { tls: { ca } });
+    assert.ok(error instanceof HandshakeError, `got ${error}`);
+    assert.equal(error.status, 400);
+  });
+
+  it("an encrypted key with its passphrase works where the runtime can, else UNSUPPORTED", async () => {
+    const init = {
+      tls: { ca, cert: client.cert, key: client.encryptedKey, passphrase: client.passphrase },
+    };
+    if (clientRuntime === "deno") {
+      const error = await failureOf(`wss://localhost:${ports.mtls}/`, init);
+      assert.ok(error instanceof TransportError, `got ${error}`);
+      assert.equal(error.code, "UNSUPPORTED");
+      assert.match(error.message, /^Cannot connect: Deno cannot use an encrypted private key/);
+      return;
+    }
+    const headers = await echoHeaders(`wss://localhost:${ports.mtls}/`, init);
+    assert.equal(headers["x-client-verify"], "SUCCESS");
+  });
+
+  it("minVersion TLSv1.2 reaches a TLS 1.2 server; TLSv1.3 is refused by it (or UNSUPPORTED)", async () => {
+    await echoHeaders(`wss://localhost:${ports.tls12}/`, { tls: { ca, minVersion: "TLSv1.2" } });
+    const error = await failureOf(`wss://localhost:${ports.tls12}/`, {
+      tls: { ca, minVersion: "TLSv1.3" },
+    });
+    assert.ok(error instanceof TransportError, `got ${error}`);
+    assert.equal(error.code, clientRuntime === "deno" ? "UNSUPPORTED" : "TLS_FAILED");
+  });
+
+  it("a Host override keeps SNI and certificate checks on the URL's name", async () => {
+    const headers = await echoHeaders(`wss://localhost:${ports.tls12}/`, {
+      tls: { ca },
+      headers: { Host: "virtual.example" },
+    });
+    assert.equal(headers.host, "virtual.example");
+  });
+
+  it("tls.servername replaces the URL's name for SNI and certificate checks", async () => {
+    const error = await failureOf(`wss://localhost:${ports.tls12}/`, {
+      tls: { ca, servername: "virtual.example" },
+    });
+    assert.ok(error instanceof TransportError, `got ${error}`);
+    assert.equal(error.code, "TLS_FAILED");
+  });
+});

@@ -20,9 +20,11 @@ import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
 import { type NetworkOptions, openRoute, planRoute, splitUnixUrl } from "./connect.ts";
+import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
-export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions {
+export interface ClientOptions
+  extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions, RedirectOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -206,12 +208,16 @@ export function startClient(
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   // `ws+unix:` URLs carry a socket path; the handshake sees a `ws:` URL.
   const unixUrl = splitUnixUrl(url);
-  const connection = createClientConnection(unixUrl.url, { ...options, protocols });
+  const networkOptions = unixUrl.unix === undefined ? options : { ...options, unix: unixUrl.unix };
+  // After a redirect, `connection` and `route` are those of the current hop.
+  let connection = createClientConnection(unixUrl.url, { ...options, protocols });
   // Unix socket, proxy or direct: decided now, so bad options throw here.
-  const route = planRoute(
-    connection.url,
-    unixUrl.unix === undefined ? options : { ...options, unix: unixUrl.unix },
-  );
+  let route = planRoute(connection.url, networkOptions);
+  const redirects = redirectPolicy(options);
+  /** The URLs redirected from, in order. */
+  const chain: string[] = [];
+  /** While a redirect may still come, the driver's events wait here. */
+  let buffered: ConnectionEvent[] | null = null;
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
   let attempt: AbortController | null = new AbortController();
   let failure: unknown;
@@ -249,6 +255,7 @@ export function startClient(
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
     failed = true;
+    releaseBuffered();
     clearTimers();
     options.signal?.removeEventListener("abort", onSignalAbort);
     failure = reason;
@@ -278,7 +285,41 @@ export function startClient(
     }
   }
 
-  const driverPromise = (async () => {
+  /** What the client does with each event, then hands it to the API layer. */
+  function dispatch(event: ConnectionEvent, transport: Transport): void {
+    switch (event.type) {
+      case "open":
+        clearTimers();
+        heartbeat.start();
+        break;
+      case "pong":
+        heartbeat.receivePong(event.data);
+        break;
+      case "close":
+        clearTimers();
+        heartbeat.stop(() =>
+          new DOMException("Cannot ping: the connection closed", "InvalidStateError")
+        );
+        options.signal?.removeEventListener("abort", onSignalAbort);
+        trace?.({ type: "phase", phase: "closed", tls: transport.tls });
+        break;
+    }
+    onEvent(event);
+  }
+
+  /** A failure while a redirect was being looked for: the held events go out now. */
+  function releaseBuffered(): void {
+    if (buffered === null) return;
+    const events = buffered;
+    buffered = null;
+    const transport = driver?.transport;
+    if (transport === undefined) return;
+    for (const event of events) dispatch(event, transport);
+  }
+
+  /** The promise below, for the code inside it (which runs after it is assigned). */
+  const self: { driver?: Promise<Driver> } = {};
+  const driverPromise: Promise<Driver> = (async (): Promise<Driver> => {
     if (options.signal?.aborted) throw options.signal.reason;
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
     timer = setTimeout(
@@ -305,41 +346,84 @@ export function startClient(
     }
     const connector = options.transport ?? await getDefaultConnector();
     trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
-    const transport: Transport = await openRoute(route, connector, attempt!.signal);
-    attempt = null;
-    if (failed) {
-      transport.close();
-      throw failure;
-    }
-    if (connectTimer !== undefined) clearTimeout(connectTimer);
-    connectTimer = undefined;
-    trace?.({ type: "phase", phase: "connected", tls: transport.tls });
-    driver = new Driver(connection, transport, {
-      closeTimeout,
-      onEvent(event) {
-        switch (event.type) {
-          case "open":
-            clearTimers();
-            heartbeat.start();
-            break;
-          case "pong":
-            heartbeat.receivePong(event.data);
-            break;
-          case "close":
-            clearTimers();
-            heartbeat.stop(() =>
-              new DOMException("Cannot ping: the connection closed", "InvalidStateError")
-            );
-            options.signal?.removeEventListener("abort", onSignalAbort);
-            trace?.({ type: "phase", phase: "closed", tls: transport.tls });
-            break;
+    for (;;) {
+      const transport: Transport = await openRoute(route, connector, attempt!.signal);
+      if (failed) {
+        transport.close();
+        throw failure;
+      }
+      if (connectTimer !== undefined) clearTimeout(connectTimer);
+      connectTimer = undefined;
+      trace?.({ type: "phase", phase: "connected", tls: transport.tls });
+      // A hop left for a redirect says nothing more.
+      const hop = { live: true };
+      const current = new Driver(connection, transport, {
+        closeTimeout,
+        onEvent(event) {
+          if (!hop.live) return;
+          if (buffered !== null) buffered.push(event);
+          else dispatch(event, transport);
+        },
+      });
+      driver = current;
+      if (redirects === null) {
+        attempt = null;
+        current.flush();
+        return current;
+      }
+      // Run the handshake here, holding the events back, to see whether it is a redirect.
+      buffered = [];
+      current.flush();
+      while (connection.state === "connecting" && await current.pump());
+      if (failed) throw failure;
+      const events: ConnectionEvent[] = buffered ?? [];
+      buffered = null;
+      const closing = events.find((event) => event.type === "close");
+      const decision = closing?.type === "close"
+        ? nextHop(connection.url, closing.error, redirects, chain.length)
+        : { kind: "none" as const };
+      if (decision.kind === "follow") {
+        // The failed hop is over: its transport is released, its events dropped.
+        hop.live = false;
+        current.abort();
+        driver = null;
+        chain.push(connection.url.href);
+        attempt = new AbortController();
+        connection = createClientConnection(decision.url, {
+          ...options,
+          // RFC 9110 §15.4: credentials are not sent to another origin.
+          ...(decision.sameOrigin ? {} : { headers: undefined }),
+          protocols,
+        });
+        route = planRoute(connection.url, networkOptions);
+        trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
+        continue;
+      }
+      if (closing?.type === "close" && closing.error instanceof HandshakeError) {
+        const why = decision.kind === "refuse" ? decision.why : undefined;
+        if (chain.length > 0 || why !== undefined) {
+          events[events.indexOf(closing)] = {
+            ...closing,
+            error: withChain(closing.error, chain, why),
+          };
         }
-        onEvent(event);
-      },
-    });
-    driver.flush();
-    return driver;
+      }
+      attempt = null;
+      // Handed over once the API layer has the driver (its `then` was registered first).
+      self.driver!.then(() => {
+        for (const event of events) dispatch(event, transport);
+      }, () => {});
+      return current;
+    }
   })();
+  self.driver = driverPromise;
   driverPromise.catch((reason) => fail(reason));
-  return { connection, driver: driverPromise, abort: fail, heartbeat };
+  return {
+    get connection() {
+      return connection;
+    },
+    driver: driverPromise,
+    abort: fail,
+    heartbeat,
+  };
 }

@@ -10,6 +10,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { WebSocket } from "../../mod.ts";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { TransportError } from "../../src/transport/types.ts";
@@ -92,7 +93,9 @@ describe(`${clientRuntime} client behind nginx`, {
   let nginx: RunningNginx;
   let ca: string;
   let client: ClientCertificate;
-  const ports = { proxy: 0, mtls: 0, tls12: 0 };
+  const ports = { proxy: 0, mtls: 0, tls12: 0, redirect: 0 };
+  let silent: net.Server;
+  let silentPort = 0;
 
   before(async () => {
     const [cert, clientCert] = await Promise.all([getTestCertificate(), makeClientCertificate()]);
@@ -102,6 +105,11 @@ describe(`${clientRuntime} client behind nginx`, {
     ports.proxy = await freePort();
     ports.mtls = await freePort();
     ports.tls12 = await freePort();
+    ports.redirect = await freePort();
+    // Accepts and never answers: a hop that only the handshake timeout ends.
+    silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    silentPort = (silent.address() as net.AddressInfo).port;
     const tls = "ssl_certificate {{dir}}/server.pem; ssl_certificate_key {{dir}}/server.key;";
     nginx = await startNginx(
       `
@@ -121,6 +129,19 @@ describe(`${clientRuntime} client behind nginx`, {
     listen 127.0.0.1:${ports.tls12} ssl;
     ${tls}
     ssl_protocols TLSv1.2;
+    location = /downgrade { return 302 ws://127.0.0.1:${ports.proxy}/; }
+    ${upstream(peer.port)}
+  }
+  server {
+    listen 127.0.0.1:${ports.redirect};
+    location = /r301 { return 301 /final; }
+    location = /r302 { return 302 http://127.0.0.1:${ports.proxy}/cross; }
+    location = /r308 { return 308 /r307; }
+    location = /r307 { return 307 /r303; }
+    location = /r303 { return 303 /final; }
+    location = /loop { return 302 /loop; }
+    location = /to-silent { return 302 http://127.0.0.1:${silentPort}/; }
+    location = /no-location { return 302; }
     ${upstream(peer.port)}
   }`,
       { "server.pem": cert.cert, "server.key": cert.key, "client-ca.pem": client.ca },
@@ -130,6 +151,7 @@ describe(`${clientRuntime} client behind nginx`, {
 
   after(async () => {
     await Promise.all([peer?.stop(), nginx?.stop()]);
+    silent?.close();
   });
 
   it("a reverse proxy passes the WebSocket through", async () => {
@@ -213,5 +235,84 @@ describe(`${clientRuntime} client behind nginx`, {
     });
     assert.ok(error instanceof TransportError, `got ${error}`);
     assert.equal(error.code, "TLS_FAILED");
+  });
+
+  describe("redirects (nginx return 30x)", () => {
+    const base = () => `ws://127.0.0.1:${ports.redirect}`;
+    const secret = { Authorization: "Bearer secret", "X-Custom": "kept" };
+
+    it("are not followed by default: the redirect is the HandshakeError", async () => {
+      const error = await failureOf(`${base()}/r301`, {});
+      assert.ok(error instanceof HandshakeError, `got ${error}`);
+      assert.equal(error.code, "UNEXPECTED_STATUS");
+      assert.equal(error.status, 301);
+      assert.deepEqual(error.redirects, []);
+    });
+
+    it("a relative Location on the same origin is followed with the user's headers", async () => {
+      const headers = await echoHeaders(`${base()}/r301`, {
+        followRedirects: true,
+        headers: secret,
+      });
+      assert.equal(headers.authorization, "Bearer secret");
+      assert.equal(headers["x-custom"], "kept");
+    });
+
+    it("an http: Location to another origin maps to ws: and drops Authorization and user headers", async () => {
+      const headers = await echoHeaders(`${base()}/r302`, {
+        followRedirects: true,
+        headers: secret,
+      });
+      assert.equal(headers.host, `127.0.0.1:${ports.proxy}`);
+      assert.equal(headers.authorization, undefined);
+      assert.equal(headers["x-custom"], undefined);
+    });
+
+    it("follows 308, 307 and 303 in a chain", async () => {
+      await echoHeaders(`${base()}/r308`, { followRedirects: 3 });
+    });
+
+    it("stops at the hop limit; the HandshakeError lists the chain", async () => {
+      const error = await failureOf(`${base()}/r308`, { followRedirects: 1 });
+      assert.ok(error instanceof HandshakeError, `got ${error}`);
+      assert.equal(error.status, 307);
+      assert.deepEqual(error.redirects, [`${base()}/r308`]);
+      assert.match(error.message, /; not followed: more than 1 redirects \(redirected from /);
+      const loop = await failureOf(`${base()}/loop`, { followRedirects: true });
+      assert.ok(loop instanceof HandshakeError, `got ${loop}`);
+      assert.equal(loop.redirects.length, 5);
+    });
+
+    it("a redirect without Location is reported, not followed", async () => {
+      const error = await failureOf(`${base()}/no-location`, { followRedirects: true });
+      assert.ok(error instanceof HandshakeError, `got ${error}`);
+      assert.equal(error.status, 302);
+      assert.match(error.message, /not followed: the redirect has no Location/);
+    });
+
+    it("refuses wss: to ws: unless allowInsecureRedirects", async () => {
+      const url = `wss://localhost:${ports.tls12}/downgrade`;
+      const error = await failureOf(url, { followRedirects: true, tls: { ca } });
+      assert.ok(error instanceof HandshakeError, `got ${error}`);
+      assert.match(error.message, /would drop TLS \(set allowInsecureRedirects to allow it\)/);
+      await echoHeaders(url, { followRedirects: true, allowInsecureRedirects: true, tls: { ca } });
+    });
+
+    it("the handshake timeout covers every hop", async () => {
+      const error = await failureOf(`${base()}/to-silent`, {
+        followRedirects: true,
+        handshakeTimeout: 500,
+      });
+      assert.ok(error instanceof DOMException, `got ${error}`);
+      assert.equal(error.name, "TimeoutError");
+    });
+
+    it("bad options throw in the constructor", () => {
+      assert.throws(() => new WebSocket(base(), { followRedirects: 1.5 }), {
+        name: "RangeError",
+        message:
+          "Cannot create WebSocket: followRedirects must be a boolean or an integer in 0-100, got 1.5",
+      });
+    });
   });
 });

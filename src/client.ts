@@ -18,7 +18,7 @@ import {
 import type { ConnectionEvent } from "./protocol/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
-import { getDefaultConnector } from "./transport/select.ts";
+import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/select.ts";
 import { type NetworkOptions, openRoute, planRoute, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 
@@ -344,10 +344,17 @@ export function startClient(
         connectTimeout,
       );
     }
+    const builtIn = options.transport === undefined && !isDefaultConnectorOverridden();
     const connector = options.transport ?? await getDefaultConnector();
     trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
     for (;;) {
-      const transport: Transport = await openRoute(route, connector, attempt!.signal);
+      const transport: Transport = await openRoute(
+        route,
+        connector,
+        attempt!.signal,
+        // Names are resolved and raced here for the runtime's own connectors only.
+        builtIn ? { lookup: options.lookup } : false,
+      );
       if (failed) {
         transport.close();
         throw failure;

@@ -11,6 +11,7 @@ import type { WebSocketUrl } from "./protocol/url.ts";
 import { parseProxyUrl, proxyFromEnvironment, type ProxyUrl } from "./proxy/proxy_url.ts";
 import { readEnvironment } from "./transport/select.ts";
 import { connectThroughProxy } from "./transport/tunnel.ts";
+import { type LookupAll, withHappyEyeballs } from "./transport/happy_eyeballs.ts";
 import type { ConnectOptions, Connector, TlsOptions, Transport } from "./transport/types.ts";
 
 /** The network options of `WebSocket` and `WebSocketStream`. */
@@ -34,6 +35,13 @@ export interface NetworkOptions {
   readonly unix?: string;
   /** TLS settings for `wss:` URLs; verification is on by default. */
   readonly tls?: TlsOptions;
+  /**
+   * Resolves host names to every address, for Happy Eyeballs (RFC 8305:
+   * IPv6 and IPv4 tried in turn, 250 ms apart, the first connection wins).
+   * Used with the runtime's own connector only, not with `transport`.
+   * @default `lookup` of `node:dns` with `all: true`
+   */
+  readonly lookup?: LookupAll;
 }
 
 /** How to reach the server, as decided by {@linkcode planRoute}. */
@@ -108,6 +116,9 @@ export function planRoute(
 ): Route {
   const checked = options.tls === undefined ? {} : checkTls(options.tls, "tls");
   const tls = url.secure ? checked : undefined;
+  if (options.lookup !== undefined && typeof options.lookup !== "function") {
+    throw new TypeError("Cannot create WebSocket: lookup must be a function");
+  }
   const base = { hostname: url.hostname, port: url.port, tls };
   if (options.unix !== undefined) {
     if (typeof options.unix !== "string" || options.unix === "") {
@@ -172,17 +183,21 @@ function checkTls(tls: TlsOptions, name: string): TlsOptions {
  * @param route From {@linkcode planRoute}.
  * @param connector Opens TCP, TLS and unix connections.
  * @param signal Aborts the attempt, proxy hop included.
+ * @param happyEyeballs Resolve names and race their addresses (RFC 8305)
+ * before calling the connector; `false` hands names to the connector.
  * @returns The transport to the server.
  */
 export function openRoute(
   route: Route,
   connector: Connector,
   signal: AbortSignal,
+  happyEyeballs: { readonly lookup?: LookupAll | undefined } | false = false,
 ): Promise<Transport> {
-  if (route.kind !== "proxy") return connector({ ...route.target, signal });
+  const connect = happyEyeballs === false ? connector : withHappyEyeballs(connector, happyEyeballs);
+  if (route.kind !== "proxy") return connect({ ...route.target, signal });
   return connectThroughProxy({ ...route.target, signal }, {
     proxy: route.proxy,
-    connector,
+    connector: connect,
     proxyTls: route.proxyTls,
   });
 }

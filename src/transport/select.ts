@@ -116,6 +116,28 @@ export function setDefaultConnector(connector: Connector | undefined): void {
 }
 
 /**
+ * Whether {@linkcode getDefaultConnector} returns a connector set with
+ * {@linkcode setDefaultConnector} rather than the runtime's adapter.
+ *
+ * @returns `true` while an override is set.
+ *
+ * @example
+ * ```ts
+ * import { isDefaultConnectorOverridden, setDefaultConnector } from "./select.ts";
+ * import { createMemoryConnector } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isDefaultConnectorOverridden(), false);
+ * setDefaultConnector(createMemoryConnector().connector);
+ * assert.equal(isDefaultConnectorOverridden(), true);
+ * setDefaultConnector(undefined);
+ * ```
+ */
+export function isDefaultConnectorOverridden(): boolean {
+  return override !== undefined;
+}
+
+/**
  * Reads the process environment, for the client's `proxy: "env"`.
  *
  * @param globals The object to inspect; defaults to `globalThis`.

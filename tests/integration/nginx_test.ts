@@ -15,7 +15,7 @@ import { WebSocket } from "../../mod.ts";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { TransportError } from "../../src/transport/types.ts";
 import { type Peer, peerUnavailable, startPeer } from "../_util/peers.ts";
-import { freePort } from "../_util/proxies.ts";
+import { freePort, proxyUnavailable, type RunningProxy, startTinyproxy } from "../_util/proxies.ts";
 import {
   type ClientCertificate,
   makeClientCertificate,
@@ -189,6 +189,29 @@ describe(`${clientRuntime} client behind nginx`, {
       tls: { ca, cert: client.cert, key: client.key },
     });
     assert.equal(headers["x-client-verify"], "SUCCESS");
+  });
+
+  it("a client certificate goes through an HTTP proxy where the runtime can, else UNSUPPORTED", {
+    skip: proxyUnavailable("tinyproxy"),
+  }, async () => {
+    const proxy: RunningProxy = await startTinyproxy();
+    try {
+      const init = { proxy: proxy.url, tls: { ca, cert: client.cert, key: client.key } };
+      if (clientRuntime === "deno") {
+        const error = await failureOf(`wss://localhost:${ports.mtls}/`, init);
+        assert.ok(error instanceof TransportError, `got ${error}`);
+        assert.equal(error.code, "UNSUPPORTED");
+        assert.match(
+          error.message,
+          /^Cannot connect: Deno cannot send a client certificate over an existing connection/,
+        );
+        return;
+      }
+      const headers = await echoHeaders(`wss://localhost:${ports.mtls}/`, init);
+      assert.equal(headers["x-client-verify"], "SUCCESS");
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("without a client certificate the server refuses the handshake (400)", async () => {

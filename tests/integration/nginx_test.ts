@@ -11,7 +11,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { WebSocket } from "../../mod.ts";
+import { WebSocket, WebSocketError, WebSocketStream } from "../../mod.ts";
 import { HandshakeError } from "../../src/protocol/errors.ts";
 import { TransportError } from "../../src/transport/types.ts";
 import { type Peer, peerUnavailable, startPeer } from "../_util/peers.ts";
@@ -289,6 +289,23 @@ describe(`${clientRuntime} client behind nginx`, {
       assert.equal(headers.host, `127.0.0.1:${ports.proxy}`);
       assert.equal(headers.authorization, undefined);
       assert.equal(headers["x-custom"], undefined);
+    });
+
+    it("WebSocketStream follows too, and rejects with the chain as cause", async () => {
+      const stream = new WebSocketStream(`${base()}/r301`, { followRedirects: true });
+      const { readable, writable } = await within(stream.opened, 5_000, "opened");
+      const writer = writable.getWriter();
+      await writer.write("via stream");
+      const reader = readable.getReader();
+      const first = await within(reader.read(), 5_000, "a message");
+      assert.equal(first.done, false);
+      stream.close();
+      const refused = new WebSocketStream(`${base()}/loop`, { followRedirects: 2 });
+      refused.closed.catch(() => {});
+      const error = await refused.opened.then(() => null, (error: unknown) => error);
+      assert.ok(error instanceof WebSocketError, `got ${error}`);
+      assert.ok(error.cause instanceof HandshakeError, `cause ${error.cause}`);
+      assert.equal(error.cause.redirects.length, 2);
     });
 
     it("follows 308, 307 and 303 in a chain", async () => {

@@ -116,7 +116,7 @@ function detail(error: unknown): string {
  * import * as net from "node:net";
  * import assert from "node:assert/strict";
  *
- * const server = net.createServer((socket) => socket.end("hi"));
+ * const server = net.createServer((socket) => socket.on("error", () => {}).end());
  * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
  * const { port } = server.address() as net.AddressInfo;
  * const connect = withHappyEyeballs(connectNode, {

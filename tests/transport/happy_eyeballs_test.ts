@@ -66,7 +66,7 @@ describe("lookupAll", () => {
 });
 
 describe("withHappyEyeballs", () => {
-  it("passes IP literals, unix paths and client certificates to the connector untouched", async () => {
+  it("passes IP literals, unix paths and client certificates to the connector untouched", () => {
     const { connector, calls } = scripted();
     const connect = withHappyEyeballs(connector, {
       lookup: () => Promise.reject(new Error("must not resolve")),

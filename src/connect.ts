@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { WebSocketUrl } from "./protocol/url.ts";
+import type { WebSocketUrl } from "./protocol/http/url.ts";
 import { parseProxyUrl, proxyFromEnvironment, type ProxyUrl } from "./proxy/proxy_url.ts";
 import { readEnvironment } from "./transport/select.ts";
 import { connectThroughProxy } from "./transport/tunnel.ts";

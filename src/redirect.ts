@@ -8,8 +8,8 @@
  */
 
 import { HandshakeError } from "./protocol/errors.ts";
-import { getHeader } from "./protocol/http_response.ts";
-import { parseWebSocketUrl, type WebSocketUrl } from "./protocol/url.ts";
+import { getHeader } from "./protocol/http/http_response.ts";
+import { parseWebSocketUrl, type WebSocketUrl } from "./protocol/http/url.ts";
 
 /** The redirect options of `WebSocket` and `WebSocketStream`. */
 export interface RedirectOptions {
@@ -101,7 +101,7 @@ export type RedirectDecision =
  * ```ts
  * import { nextHop } from "./redirect.ts";
  * import { HandshakeError } from "./protocol/errors.ts";
- * import { parseWebSocketUrl } from "./protocol/url.ts";
+ * import { parseWebSocketUrl } from "./protocol/http/url.ts";
  * import assert from "node:assert/strict";
  *
  * const error = new HandshakeError("UNEXPECTED_STATUS", "Cannot open connection: 302", {

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { openRoute, planRoute, splitUnixUrl } from "../src/connect.ts";
-import { parseWebSocketUrl } from "../src/protocol/url.ts";
+import { parseWebSocketUrl } from "../src/protocol/http/url.ts";
 import { createMemoryConnector } from "../src/transport/memory.ts";
 
 const ws = parseWebSocketUrl("ws://example.com/");

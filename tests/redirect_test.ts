@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_MAX_REDIRECTS, nextHop, redirectPolicy, withChain } from "../src/redirect.ts";
 import { HandshakeError } from "../src/protocol/errors.ts";
-import { parseWebSocketUrl } from "../src/protocol/url.ts";
+import { parseWebSocketUrl } from "../src/protocol/http/url.ts";
 
 function redirect(status: number, location?: string): HandshakeError {
   return new HandshakeError(

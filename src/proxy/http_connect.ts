@@ -9,9 +9,9 @@
  * @module
  */
 
-import { encodeBase64 } from "../protocol/base64.ts";
+import { encodeBase64 } from "../protocol/encoding/base64.ts";
 import { HandshakeError } from "../protocol/errors.ts";
-import { ResponseHeadParser } from "../protocol/http_response.ts";
+import { ResponseHeadParser } from "../protocol/http/http_response.ts";
 import { ProxyError } from "./errors.ts";
 
 /** What {@linkcode HttpConnectHandshake} needs. */

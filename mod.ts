@@ -96,8 +96,14 @@ export type {
   Bytes,
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,
   TransportErrorCode,
 } from "./src/transport/types.ts";
+export type { NetworkOptions } from "./src/connect.ts";
+export type { RedirectOptions } from "./src/redirect.ts";
+export type { LookupAll, ResolvedAddress } from "./src/transport/happy_eyeballs.ts";
+export { ProxyError } from "./src/proxy/errors.ts";
+export type { ProxyErrorCode } from "./src/proxy/errors.ts";

@@ -19,6 +19,8 @@ import type { ConnectionEvent } from "./protocol/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
+import { clientDeflateOffer } from "./deflate/client_offer.ts";
+import type { PerMessageDeflateOptions } from "./protocol/permessage_deflate.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"> {
@@ -30,6 +32,14 @@ export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"
   readonly transport?: Connector;
   /** TLS settings for `wss:` URLs; verification is on by default. */
   readonly tls?: TlsOptions;
+  /**
+   * permessage-deflate compression (RFC 7692), offered by default as browsers,
+   * ws and python-websockets do: `false` turns it off, an object tunes the
+   * offer (window bits, context takeover, threshold, level). Never offered
+   * with a `protocolVersion` older than RFC 6455. See docs/compression.md.
+   * @default true
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * Aborts the connection: before it opened, it fails (close code 1006).
    * After, `WebSocket` closes it with 1001 (going away); `WebSocketStream`
@@ -203,7 +213,12 @@ export function startClient(
   );
   const trace = options.trace;
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
-  const connection = createClientConnection(url, { ...options, protocols });
+  const deflate = clientDeflateOffer(options.perMessageDeflate, options);
+  const connection = createClientConnection(url, {
+    ...options,
+    protocols,
+    extensions: deflate.extensions,
+  });
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
   let attempt: AbortController | null = new AbortController();
   let failure: unknown;
@@ -295,6 +310,7 @@ export function startClient(
         connectTimeout,
       );
     }
+    await deflate.load?.();
     const connector = options.transport ?? await getDefaultConnector();
     trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
     const transport: Transport = await connector({

@@ -67,8 +67,24 @@ export type {
   ClientConnectionOptions,
   ConnectionOptions,
   ProtocolConnection,
+  SendOptions,
   TraceRecord,
 } from "./connection.ts";
+export {
+  NegotiatedPerMessageDeflate,
+  PERMESSAGE_DEFLATE,
+  PERMESSAGE_DEFLATE_DEFAULTS,
+  PerMessageDeflate,
+  validatePerMessageDeflateOptions,
+} from "./permessage_deflate.ts";
+export type {
+  DeflateCodec,
+  DeflateSettings,
+  MessageCompressor,
+  MessageDecompressor,
+  PerMessageDeflateOptions,
+  PerMessageDeflateParameters,
+} from "./permessage_deflate.ts";
 export type {
   CloseEvent,
   ClosingEvent,

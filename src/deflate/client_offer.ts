@@ -79,7 +79,10 @@ export function clientDeflateOffer(
     if (codec === null) throw new Error("Cannot use permessage-deflate: node:zlib is not loaded");
     return codec;
   }
-  const extension = new PerMessageDeflate(value === true || value === undefined ? {} : value, deferred);
+  const extension = new PerMessageDeflate(
+    value === true || value === undefined ? {} : value,
+    deferred,
+  );
   return {
     extensions: [extension, ...own],
     load: async () => {

@@ -4,9 +4,11 @@
  * is one `deflateRawSync`/`inflateRawSync` call.
  *
  * Context takeover (RFC 7692 §7.1.1) without a streaming handle: the last
- * 2^windowBits bytes of the previous messages are kept and handed to zlib as
- * the preset `dictionary` of the next call, which is exactly the LZ77
- * window a streaming handle would have. (A streaming zlib handle cannot be
+ * 2^windowBits bytes of the previous messages are kept, which is exactly the
+ * LZ77 window a streaming handle would have. Outgoing, they are zlib's
+ * preset `dictionary` (Deno's `node:zlib` ignores it, so there each message
+ * is compressed on its own: valid, with a lower ratio). Incoming, they are
+ * put in front of the message as a stored block, which works everywhere. (A streaming zlib handle cannot be
  * flushed synchronously through a public API on all three runtimes.) An
  * idle connection therefore holds at most 32 KiB per direction and no zlib
  * state at all.
@@ -119,6 +121,28 @@ function slide(window: Uint8Array, data: Uint8Array, size: number): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+const OWN_COPY_BELOW = 64 * 1024;
+
+/**
+ * The previous messages' window as a DEFLATE stored block (RFC 1951 §3.2.4:
+ * BFINAL=0, BTYPE=00, then LEN and NLEN, byte-aligned), followed by the
+ * message. Inflating it yields the window then the message, whose
+ * back-references reach into the window: the effect of a preset dictionary,
+ * which Deno's `node:zlib` ignores for raw streams (measured on Deno 2.x).
+ */
+function withWindow(window: Uint8Array, data: Uint8Array): Uint8Array {
+  if (window.length === 0) return data;
+  const input = new Uint8Array(5 + window.length + data.length);
+  const length = window.length;
+  input[0] = 0x00;
+  input[1] = length & 0xff;
+  input[2] = length >>> 8;
+  input[3] = ~length & 0xff;
+  input[4] = (~length >>> 8) & 0xff;
+  input.set(window, 5);
+  input.set(data, 5 + length);
+  return input;
+}
 
 class ZlibCompressor implements MessageCompressor {
   readonly #zlib: ZlibModule;
@@ -161,29 +185,29 @@ class ZlibDecompressor implements MessageDecompressor {
   }
 
   decompress(data: Uint8Array, maxSize: number): Uint8Array | null {
-    const options: ZlibCallOptions = {
-      finishFlush: this.#zlib.constants.Z_SYNC_FLUSH,
-      // The largest window: a server may use more than it negotiated by
-      // zlib's 256-to-512 rounding; the dictionary bounds what it can reach.
-      windowBits: 15,
-      maxOutputLength: Math.max(1, maxSize),
-    };
-    if (this.#window.length > 0) options.dictionary = this.#window;
+    const input = withWindow(this.#window, data);
+    const skip = this.#window.length;
     let output: Uint8Array;
     try {
-      output = this.#zlib.inflateRawSync(data, options);
+      output = this.#zlib.inflateRawSync(input, {
+        finishFlush: this.#zlib.constants.Z_SYNC_FLUSH,
+        // The largest window: a server may reach further than it negotiated
+        // by zlib's 256-to-512 rounding; our kept window bounds what it can reach.
+        windowBits: 15,
+        maxOutputLength: Math.max(1, maxSize + skip),
+      });
     } catch (error) {
       // ERR_BUFFER_TOO_LARGE: the output passed maxOutputLength.
       if (error instanceof RangeError) return null;
       throw error;
     }
-    if (output.length > maxSize) return null;
-    // A Buffer may be a view of a shared pool: hand out bytes of our own.
-    const own = output.byteOffset === 0 && output.byteLength === output.buffer.byteLength &&
-        output.buffer instanceof ArrayBuffer
-      ? new Uint8Array(output.buffer)
-      : Uint8Array.prototype.slice.call(output);
-    if (this.#takeover) this.#window = slide(this.#window, own, this.#size);
-    return own;
+    if (output.length - skip > maxSize) return null;
+    // Small Buffers may be views of a shared pool: copy those; big ones are
+    // handed out as views (never pooled), without the window in front.
+    const message = output.length - skip < OWN_COPY_BELOW
+      ? new Uint8Array(output.subarray(skip))
+      : new Uint8Array(output.buffer, output.byteOffset + skip, output.length - skip);
+    if (this.#takeover) this.#window = slide(this.#window, message, this.#size);
+    return message;
   }
 }

@@ -194,9 +194,7 @@ export function validatePerMessageDeflateOptions(
     serverMaxWindowBits: options.serverMaxWindowBits === undefined
       ? 0
       : bits("serverMaxWindowBits", options.serverMaxWindowBits),
-    clientMaxWindowBits: typeof client === "boolean"
-      ? client
-      : bits("clientMaxWindowBits", client),
+    clientMaxWindowBits: typeof client === "boolean" ? client : bits("clientMaxWindowBits", client),
     threshold,
     level,
   };

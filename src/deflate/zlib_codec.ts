@@ -99,9 +99,10 @@ let loading: Promise<DeflateCodec> | undefined;
  * @returns The codec.
  */
 export function loadZlibCodec(): Promise<DeflateCodec> {
-  loading ??= import("node:zlib").then((module) =>
-    createZlibCodec((module.default ?? module) as unknown as ZlibModule)
-  );
+  loading ??= import("node:zlib").then((module: unknown) => {
+    const zlib = module as ZlibModule & { readonly default?: ZlibModule };
+    return createZlibCodec(zlib.default ?? zlib);
+  });
   return loading;
 }
 

@@ -116,6 +116,27 @@ describe("zlib codec: what it asks of zlib", () => {
     assert.equal(calls[3]!.options.dictionary, undefined);
   });
 
+  it("The dictionary of outgoing messages is at most maxDictionary bytes (8 KiB by default)", () => {
+    const { calls, codec } = recording();
+    const compressor = codec.createCompressor({
+      windowBits: 15,
+      noContextTakeover: false,
+      level: -1,
+    });
+    compressor.compress(text(1, 20_000));
+    compressor.compress(text(1, 10));
+    assert.deepEqual(calls[1]!.options.dictionary, text(1, 20_000).subarray(20_000 - 8192));
+    const small = createZlibCodec(zlib as unknown as ZlibModule, { maxDictionary: 0 });
+    const none = small.createCompressor({ windowBits: 15, noContextTakeover: false, level: -1 });
+    const message = text(1, 3000);
+    const first = none.compress(message);
+    assert.deepEqual(none.compress(message), first, "no context is carried over");
+    assert.throws(() => createZlibCodec(zlib as unknown as ZlibModule, { maxDictionary: -1 }), {
+      name: "RangeError",
+      message: "Cannot create zlib codec: maxDictionary must be an integer >= 0",
+    });
+  });
+
   it("The decompressor bounds zlib's output by maxSize plus the window, with the widest window", () => {
     const { calls, codec } = recording();
     const decompressor = codec.createDecompressor({

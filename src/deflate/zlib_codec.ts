@@ -3,15 +3,16 @@
  * Node all provide. It is synchronous, as the core requires: each message
  * is one `deflateRawSync`/`inflateRawSync` call.
  *
- * Context takeover (RFC 7692 §7.1.1) without a streaming handle: the last
- * 2^windowBits bytes of the previous messages are kept, which is exactly the
- * LZ77 window a streaming handle would have. Outgoing, they are zlib's
- * preset `dictionary` (Deno's `node:zlib` ignores it, so there each message
- * is compressed on its own: valid, with a lower ratio). Incoming, they are
- * put in front of the message as a stored block, which works everywhere. (A streaming zlib handle cannot be
- * flushed synchronously through a public API on all three runtimes.) An
- * idle connection therefore holds at most 32 KiB per direction and no zlib
- * state at all.
+ * Context takeover (RFC 7692 §7.1.1) without a streaming handle (none can
+ * be flushed synchronously through a public API on all three runtimes):
+ * the previous messages' bytes are kept, as the LZ77 window a streaming
+ * handle would have. Outgoing, the last `maxDictionary` bytes (8 KiB) are
+ * zlib's preset `dictionary`; Deno's `node:zlib` ignores it, so there each
+ * message is compressed on its own (valid, with a lower ratio). Incoming,
+ * the last 2^windowBits bytes are the `dictionary` where zlib honours it
+ * (Node, Bun), and are put in front of the message as a DEFLATE stored
+ * block where it does not (Deno). An idle connection holds those bytes
+ * (at most 8 + 32 KiB) and no zlib state at all.
  *
  * Decompression stops at the connection's `maxMessageSize` through
  * `maxOutputLength`: zlib inflates in bounded chunks and gives up once the
@@ -96,7 +97,7 @@ export function createZlibCodec(zlib: ZlibModule, options: ZlibCodecOptions = {}
   }
   return {
     createCompressor: (settings) => new ZlibCompressor(zlib, settings, maxDictionary),
-    createDecompressor: (settings) => new ZlibDecompressor(zlib, settings),
+    createDecompressor: (settings) => new ZlibDecompressor(zlib, settings, honoursDictionary(zlib)),
   };
 }
 
@@ -142,6 +143,33 @@ function slide(window: Uint8Array, data: Uint8Array, size: number): Uint8Array {
 
 const EMPTY = new Uint8Array(0);
 const OWN_COPY_BELOW = 64 * 1024;
+const MAX_OUTPUT = 2 ** 31 - 1;
+
+const honoured = new WeakMap<ZlibModule, boolean>();
+
+/**
+ * Whether `inflateRawSync` honours `dictionary`: RFC 7692 §7.2.3.2's second
+ * "Hello" refers to the first one, so it inflates only with "Hello" as the
+ * dictionary. Node and Bun honour it (and are faster that way); Deno 2.x
+ * ignores it, so the window goes in front as a stored block there.
+ */
+function honoursDictionary(zlib: ZlibModule): boolean {
+  let known = honoured.get(zlib);
+  if (known === undefined) {
+    const hello = new Uint8Array([0x48, 0x65, 0x6c, 0x6c, 0x6f]);
+    try {
+      const out = zlib.inflateRawSync(
+        new Uint8Array([0xf2, 0x00, 0x11, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff]),
+        { finishFlush: zlib.constants.Z_SYNC_FLUSH, dictionary: hello },
+      );
+      known = out.length === 5 && out.every((byte, i) => byte === hello[i]);
+    } catch {
+      known = false;
+    }
+    honoured.set(zlib, known);
+  }
+  return known;
+}
 
 /**
  * The previous messages' window as a DEFLATE stored block (RFC 1951 §3.2.4:
@@ -194,28 +222,35 @@ class ZlibCompressor implements MessageCompressor {
 
 class ZlibDecompressor implements MessageDecompressor {
   readonly #zlib: ZlibModule;
+  readonly #dictionary: boolean;
   readonly #takeover: boolean;
   readonly #size: number;
   #window: Uint8Array = EMPTY;
 
-  constructor(zlib: ZlibModule, settings: DeflateSettings) {
+  constructor(zlib: ZlibModule, settings: DeflateSettings, dictionary: boolean) {
     this.#zlib = zlib;
+    this.#dictionary = dictionary;
     this.#takeover = !settings.noContextTakeover;
     this.#size = windowSize(settings);
   }
 
   decompress(data: Uint8Array, maxSize: number): Uint8Array | null {
-    const input = withWindow(this.#window, data);
-    const skip = this.#window.length;
+    const window = this.#window;
+    const prefix = window.length > 0 && !this.#dictionary;
+    const input = prefix ? withWindow(window, data) : data;
+    const skip = prefix ? window.length : 0;
+    const options: ZlibCallOptions = {
+      finishFlush: this.#zlib.constants.Z_SYNC_FLUSH,
+      // The largest window: a server may reach further than it negotiated
+      // by zlib's 256-to-512 rounding; our kept window bounds what it can reach.
+      windowBits: 15,
+      // zlib refuses limits past its largest buffer; 2 GiB fits every runtime.
+      maxOutputLength: Math.min(Math.max(1, maxSize + skip), MAX_OUTPUT),
+    };
+    if (window.length > 0 && this.#dictionary) options.dictionary = window;
     let output: Uint8Array;
     try {
-      output = this.#zlib.inflateRawSync(input, {
-        finishFlush: this.#zlib.constants.Z_SYNC_FLUSH,
-        // The largest window: a server may reach further than it negotiated
-        // by zlib's 256-to-512 rounding; our kept window bounds what it can reach.
-        windowBits: 15,
-        maxOutputLength: Math.max(1, maxSize + skip),
-      });
+      output = this.#zlib.inflateRawSync(input, options);
     } catch (error) {
       // ERR_BUFFER_TOO_LARGE: the output passed maxOutputLength.
       if (error instanceof RangeError) return null;

@@ -60,8 +60,11 @@ export interface PerMessageDeflateOptions {
    */
   readonly clientMaxWindowBits?: number | boolean;
   /**
-   * Messages shorter than this many bytes are sent uncompressed: compressing
-   * them costs more CPU than the bytes it saves. 1024, as ws.
+   * Without context takeover on our side (`client_no_context_takeover`),
+   * messages shorter than this many bytes are sent uncompressed: alone, they
+   * compress too little to pay for the CPU. With context takeover every
+   * message is compressed, since short messages then compress well against
+   * the earlier ones. Both as ws (1024, and the same rule).
    * @default 1024
    */
   readonly threshold?: number;
@@ -370,7 +373,8 @@ function windowBits(seen: ReadonlyMap<string, string | true>, name: string): num
 
 /**
  * permessage-deflate in use on a connection: compresses outgoing messages
- * (from `threshold` bytes on) and decompresses those with RSV1 set.
+ * (all of them with context takeover, else from `threshold` bytes on) and
+ * decompresses those with RSV1 set.
  */
 export class NegotiatedPerMessageDeflate implements NegotiatedExtension {
   /** The extension token. */
@@ -401,7 +405,8 @@ export class NegotiatedPerMessageDeflate implements NegotiatedExtension {
   ) {
     this.params = params;
     this.parameters = parameters;
-    this.#threshold = options.threshold;
+    // As ws: the threshold only applies without context takeover.
+    this.#threshold = parameters.clientNoContextTakeover ? options.threshold : 0;
     // zlib cannot compress raw DEFLATE with a 256-byte window (it uses 512),
     // so with client_max_window_bits=8 nothing is compressed, which §6 allows
     // ("an endpoint MAY send a message uncompressed").
@@ -418,7 +423,8 @@ export class NegotiatedPerMessageDeflate implements NegotiatedExtension {
   }
 
   /**
-   * Compresses a message of `threshold` bytes or more (RFC 7692 §7.2.1).
+   * Compresses a message (RFC 7692 §7.2.1); without context takeover, only
+   * from `threshold` bytes on.
    *
    * @param payload The message.
    * @returns The payload to send, with RSV1 when compressed.

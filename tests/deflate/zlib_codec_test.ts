@@ -70,6 +70,14 @@ describe("zlib codec: limits and errors", () => {
     assert.equal(decompressor.decompress(payload(second), 99), null);
   });
 
+  it("decompress takes an unbounded maxSize (the core's default) without zlib refusing it", () => {
+    const data = encoder.encode("unbounded");
+    assert.deepEqual(
+      codec.createDecompressor(settings).decompress(payload(data), Number.MAX_SAFE_INTEGER),
+      data,
+    );
+  });
+
   it("decompress throws on invalid DEFLATE data", () => {
     assert.throws(() =>
       codec.createDecompressor(settings).decompress(new Uint8Array([0xff, 0xff, ...TAIL]), 100)
@@ -137,7 +145,7 @@ describe("zlib codec: what it asks of zlib", () => {
     });
   });
 
-  it("The decompressor bounds zlib's output by maxSize plus the window, with the widest window", () => {
+  it("The decompressor bounds zlib's output by maxSize, with the widest window and the last window as context", () => {
     const { calls, codec } = recording();
     const decompressor = codec.createDecompressor({
       windowBits: 10,
@@ -147,10 +155,49 @@ describe("zlib codec: what it asks of zlib", () => {
     const data = text(2, 3000);
     decompressor.decompress(zlib.deflateRawSync(data, { finishFlush: 2 }), 5000);
     decompressor.decompress(zlib.deflateRawSync(data, { finishFlush: 2 }), 5000);
-    assert.equal(calls[0]!.options.maxOutputLength, 5000);
-    assert.equal(calls[1]!.options.maxOutputLength, 5000 + 1024);
-    assert.equal(calls[1]!.options.windowBits, 15);
-    assert.equal(calls[1]!.options.dictionary, undefined);
+    // The first inflate call is the probe of `dictionary` support.
+    const [first, second] = calls.filter((call) => call.options.maxOutputLength !== undefined);
+    assert.equal(first!.options.maxOutputLength, 5000);
+    assert.equal(first!.options.dictionary, undefined);
+    assert.equal(second!.options.windowBits, 15);
+    if (second!.options.dictionary !== undefined) {
+      assert.deepEqual(second!.options.dictionary, data.subarray(3000 - 1024));
+      assert.equal(second!.options.maxOutputLength, 5000);
+    } else {
+      // Deno: the window goes in front of the message, and counts in zlib's limit.
+      assert.equal(second!.options.maxOutputLength, 5000 + 1024);
+    }
+  });
+
+  it("Where zlib ignores dictionary (as Deno's), the window is put in front as a stored block", () => {
+    const ignoring: ZlibModule = {
+      constants: { Z_SYNC_FLUSH: 2 },
+      deflateRawSync: (data, options) => zlib.deflateRawSync(data, options),
+      inflateRawSync: (data, { dictionary: _ignored, ...options }) =>
+        zlib.inflateRawSync(data, options),
+    };
+    const decompressor = createZlibCodec(ignoring).createDecompressor({
+      windowBits: 15,
+      noContextTakeover: false,
+      level: -1,
+    });
+    // RFC 7692 §7.2.3.2: the second "Hello" refers to the first.
+    const hello = encoder.encode("Hello");
+    assert.deepEqual(
+      decompressor.decompress(
+        new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, ...TAIL]),
+        5,
+      ),
+      hello,
+    );
+    assert.deepEqual(
+      decompressor.decompress(new Uint8Array([0xf2, 0x00, 0x11, 0x00, 0x00, ...TAIL]), 5),
+      hello,
+    );
+    assert.equal(
+      decompressor.decompress(new Uint8Array([0xf2, 0x00, 0x11, 0x00, 0x00, ...TAIL]), 4),
+      null,
+    );
   });
 
   it("loadZlibCodec loads node:zlib once", async () => {

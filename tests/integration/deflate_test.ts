@@ -117,18 +117,22 @@ interface Session {
   readonly socket: WebSocket;
   /** RSV bits of the data frames, in order, per direction. */
   readonly rsv: { readonly in: number[]; readonly out: number[] };
+  /** `rsv:length` of each data frame sent. */
+  readonly sent: string[];
   next(): Promise<string | Uint8Array>;
   close(): Promise<void>;
 }
 
 async function connect(url: string, init: WebSocketInit = {}): Promise<Session> {
   const rsv = { in: [] as number[], out: [] as number[] };
+  const sent: string[] = [];
   const socket = new WebSocket(url, {
     ...init,
     maxBufferedAmount: 64 << 20,
     trace(record: ClientTraceRecord) {
       if (record.type === "frame" && record.opcode <= 2 && record.opcode !== 0) {
         rsv[record.direction].push(record.rsv);
+        if (record.direction === "out") sent.push(`${record.rsv}:${record.length}`);
       }
     },
   });
@@ -152,6 +156,7 @@ async function connect(url: string, init: WebSocketInit = {}): Promise<Session> 
   return {
     socket,
     rsv,
+    sent,
     next: () =>
       queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("no message within 60 s")), 60_000);
@@ -289,6 +294,10 @@ for (const target of TARGETS) {
           ]);
           session.socket.send(compressible(3000), { compress: false });
           assert.equal(await session.next(), compressible(3000));
+          assert.equal(session.sent.at(-1), "0:3000", "the opt-out went uncompressed");
+          if (target.parameters.clientMaxWindowBits !== 8) {
+            assert.match(session.sent.at(-2)!, /^4:\d+$/, "5000 bytes went compressed");
+          }
           // The server compresses a long reply; text built by the server.
           session.socket.send("big:300000");
           assert.equal(await session.next(), compressible(300000));

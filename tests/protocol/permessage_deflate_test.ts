@@ -376,6 +376,18 @@ describe("RFC 7692 §6: RSV1", () => {
 describe("RFC 7692 §7.2.1: compressing", () => {
   const text = '{"type":"trade","symbol":"BTC-USD","price":43123.12,"side":"buy"} '.repeat(40);
 
+  it("With context takeover, ClientConnection compresses every message, whatever the threshold (as ws)", () => {
+    const connection = opened("", { threshold: 100 });
+    connection.sendText("x".repeat(10));
+    connection.sendText("x".repeat(10));
+    const frames = sentFrames(connection);
+    assert.deepEqual(frames.map((frame) => frame.rsv), [0x4, 0x4]);
+    assert.equal(
+      new TextDecoder().decode(peerInflate(frames.map((f) => f.payload))),
+      "x".repeat(20),
+    );
+  });
+
   it("ClientConnection compresses a message from the threshold on, with RSV1 on the first frame only", () => {
     const connection = opened("", { threshold: 100 }, { fragmentSize: 64 });
     connection.sendText(text);
@@ -387,8 +399,8 @@ describe("RFC 7692 §7.2.1: compressing", () => {
     assert.equal(new TextDecoder().decode(peerInflate([payload])), text);
   });
 
-  it("ClientConnection sends messages below the threshold uncompressed", () => {
-    const connection = opened("", { threshold: 100 });
+  it("Without context takeover, ClientConnection sends messages below the threshold uncompressed", () => {
+    const connection = opened("; client_no_context_takeover", { threshold: 100 });
     connection.sendText("x".repeat(99));
     connection.sendBinary(new Uint8Array(100));
     const frames = sentFrames(connection);

@@ -28,7 +28,9 @@ const IDLE = Number(process.env.IDLE ?? 200);
 /** A deterministic corpus: market-data JSON, chat lines, API responses. */
 function corpus(count) {
   const symbols = ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD", "ADA-USD"];
-  const words = "the a to and of in is it you that he was for on are with as I his they be at one have this from".split(" ");
+  const words =
+    "the a to and of in is it you that he was for on are with as I his they be at one have this from"
+      .split(" ");
   const out = [];
   let seed = 42;
   const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
@@ -50,7 +52,10 @@ function corpus(count) {
         out.push(JSON.stringify({
           type: "chat",
           user: `user${Math.floor(rnd() * 50)}`,
-          text: Array.from({ length: 10 + Math.floor(rnd() * 60) }, () => words[Math.floor(rnd() * words.length)]).join(" "),
+          text: Array.from(
+            { length: 10 + Math.floor(rnd() * 60) },
+            () => words[Math.floor(rnd() * words.length)],
+          ).join(" "),
         }));
         break;
       default:
@@ -73,7 +78,11 @@ function corpus(count) {
 async function server() {
   const { WebSocketServer } = await import("ws");
   const messages = corpus(MESSAGES);
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: 0 }, maxPayload: 64 << 20 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: { threshold: 0 },
+    maxPayload: 64 << 20,
+  });
   const http = createServer();
   http.on("upgrade", (request, socket, head) => {
     const start = socket.bytesRead;
@@ -87,7 +96,13 @@ async function server() {
           return;
         }
         if (text === "stats") {
-          ws.send(JSON.stringify({ received, rawBytes, wireBytes: socket.bytesRead - start - head.length }));
+          ws.send(
+            JSON.stringify({
+              received,
+              rawBytes,
+              wireBytes: socket.bytesRead - start - head.length,
+            }),
+          );
           return;
         }
         received++;
@@ -196,17 +211,24 @@ async function client(impl, scenario, deflate, port) {
 // ---------------------------------------------------------------- driver
 function run(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", SELF, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--expose-gc", SELF, ...args], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`))));
+    child.on(
+      "close",
+      (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`))),
+    );
     child.stdin.end();
   });
 }
 
 async function driver() {
   const srv = spawn(process.execPath, [SELF, "server"], { stdio: ["pipe", "pipe", "inherit"] });
-  const port = await new Promise((resolve) => srv.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
+  const port = await new Promise((resolve) =>
+    srv.stdout.once("data", (d) => resolve(Number(String(d).trim())))
+  );
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const rows = [];
   try {
@@ -239,11 +261,23 @@ async function driver() {
     srv.stdin.end();
   }
   const rawBytes = corpus(MESSAGES).reduce((sum, m) => sum + Buffer.byteLength(m), 0);
-  console.log(`Corpus: ${MESSAGES} JSON/chat messages, ${(rawBytes / 1e6).toFixed(2)} MB, mean ${Math.round(rawBytes / MESSAGES)} B; Node ${process.version}; median of ${ROUNDS}; memory over ${IDLE} idle connections.\n`);
-  console.log("| client | deflate | negotiated | wire/raw (send) | send msg/s | send MB/s | receive msg/s | receive MB/s | RSS KiB/conn | heap+external KiB/conn |");
+  console.log(
+    `Corpus: ${MESSAGES} JSON/chat messages, ${(rawBytes / 1e6).toFixed(2)} MB, mean ${
+      Math.round(rawBytes / MESSAGES)
+    } B; Node ${process.version}; median of ${ROUNDS}; memory over ${IDLE} idle connections.\n`,
+  );
+  console.log(
+    "| client | deflate | negotiated | wire/raw (send) | send msg/s | send MB/s | receive msg/s | receive MB/s | RSS KiB/conn | heap+external KiB/conn |",
+  );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of rows) {
-    console.log(`| ${r.client} | ${r.deflate ? "on" : "off"} | ${r.extensions || "-"} | ${r.ratio.toFixed(3)} | ${Math.round(r.sendMsgs)} | ${r.sendMBs.toFixed(1)} | ${Math.round(r.recvMsgs)} | ${r.recvMBs.toFixed(1)} | ${r.rssKiB.toFixed(1)} | ${r.heapKiB.toFixed(1)} |`);
+    console.log(
+      `| ${r.client} | ${r.deflate ? "on" : "off"} | ${r.extensions || "-"} | ${
+        r.ratio.toFixed(3)
+      } | ${Math.round(r.sendMsgs)} | ${r.sendMBs.toFixed(1)} | ${Math.round(r.recvMsgs)} | ${
+        r.recvMBs.toFixed(1)
+      } | ${r.rssKiB.toFixed(1)} | ${r.heapKiB.toFixed(1)} |`,
+    );
   }
 }
 
@@ -251,6 +285,8 @@ const [mode, ...rest] = process.argv.slice(2);
 if (mode === "server") await server();
 else if (mode === "client") {
   const [impl, scenario, deflate, port] = rest;
-  process.stdout.write(JSON.stringify(await client(impl, scenario, deflate === "true", Number(port))));
+  process.stdout.write(
+    JSON.stringify(await client(impl, scenario, deflate === "true", Number(port))),
+  );
   process.exit(0);
 } else await driver();

@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { Extension } from "../protocol/extension.ts";
+import type { Extension } from "../protocol/extensions/extension.ts";
 import {
   type DeflateCodec,
   PERMESSAGE_DEFLATE,
   PerMessageDeflate,
   type PerMessageDeflateOptions,
   validatePerMessageDeflateOptions,
-} from "../protocol/permessage_deflate.ts";
+} from "../protocol/extensions/permessage_deflate.ts";
 import type { ProtocolVersion } from "../protocol/protocol_version.ts";
 import { loadZlibCodec } from "./zlib_codec.ts";
 

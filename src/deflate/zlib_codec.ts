@@ -26,7 +26,7 @@ import type {
   DeflateSettings,
   MessageCompressor,
   MessageDecompressor,
-} from "../protocol/permessage_deflate.ts";
+} from "../protocol/extensions/permessage_deflate.ts";
 
 /** Options of the `node:zlib` one-shot calls used here. */
 export interface ZlibCallOptions {

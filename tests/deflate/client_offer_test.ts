@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { clientDeflateOffer } from "../../src/deflate/client_offer.ts";
-import { PerMessageDeflate } from "../../src/protocol/permessage_deflate.ts";
+import { PerMessageDeflate } from "../../src/protocol/extensions/permessage_deflate.ts";
 import { WebSocket } from "../../mod.ts";
 
 describe("The perMessageDeflate client option", () => {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PerMessageDeflateOptions } from "../../src/protocol/permessage_deflate.ts";
+import type { PerMessageDeflateOptions } from "../../src/protocol/extensions/permessage_deflate.ts";
 
 /** Frames from the server and the messages they carry. */
 export interface DeflateFrameVector {

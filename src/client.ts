@@ -193,11 +193,10 @@ export function startClient(
   const timeouts = resolveTimeouts(options);
   const trace = options.trace;
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
-  const deflate = clientDeflateOffer(options.perMessageDeflate, options);
   const connection = createClientConnection(url, {
     ...options,
     protocols,
-    extensions: deflate.extensions,
+    extensions: clientDeflateOffer(options.perMessageDeflate, options),
   });
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
   let attempt: AbortController | null = new AbortController();
@@ -244,7 +243,6 @@ export function startClient(
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
     const opening = startOpeningTimers(timeouts, fail);
     timers = opening;
-    await deflate.load?.();
     const transport = await connectTransport(connection, options, attempt!.signal);
     attempt = null;
     if (failed) {

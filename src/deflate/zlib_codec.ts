@@ -21,6 +21,7 @@
  * @module
  */
 
+import * as nodeZlib from "node:zlib";
 import type {
   DeflateCodec,
   DeflateSettings,
@@ -101,29 +102,28 @@ export function createZlibCodec(zlib: ZlibModule, options: ZlibCodecOptions = {}
   };
 }
 
-let loading: Promise<DeflateCodec> | undefined;
+let loaded: DeflateCodec | undefined;
 
 /**
- * Loads `node:zlib` on first use (so that connections without compression
- * never load it) and returns the codec over it, cached.
+ * The codec over the runtime's `node:zlib`, created once. (`node:zlib` is
+ * imported statically: a lazy `import()` on the first connection blocked
+ * the event loop for tens to hundreds of milliseconds on Deno and Bun,
+ * inside that connection's handshake timeout.)
  *
  * @example Loading the default codec
  * ```ts
  * import { loadZlibCodec } from "./zlib_codec.ts";
  * import assert from "node:assert/strict";
  *
- * const codec = await loadZlibCodec();
+ * const codec = loadZlibCodec();
  * assert.equal(typeof codec.createCompressor, "function");
  * ```
  *
  * @returns The codec.
  */
-export function loadZlibCodec(): Promise<DeflateCodec> {
-  loading ??= import("node:zlib").then((module: unknown) => {
-    const zlib = module as ZlibModule & { readonly default?: ZlibModule };
-    return createZlibCodec(zlib.default ?? zlib);
-  });
-  return loading;
+export function loadZlibCodec(): DeflateCodec {
+  loaded ??= createZlibCodec(nodeZlib as unknown as ZlibModule);
+  return loaded;
 }
 
 /** The window to keep: zlib's raw DEFLATE uses 2^9 for a requested 2^8 (see `NegotiatedPerMessageDeflate`). */

@@ -292,6 +292,33 @@ describe("RFC 7692 §7.2.2: decompressing, every vector at every split", () => {
     assert.deepEqual(messages(events), texts);
   });
 
+  it("Every server window size from 8 to 15 inflates, with context takeover, across fragments", () => {
+    const texts = Array.from({ length: 6 }, (_, i) => `${i}:` + "window bits test ".repeat(40 + i));
+    for (let bits = 8; bits <= 15; bits++) {
+      const connection = opened(`; server_max_window_bits=${bits}`);
+      // A server with that window: zlib's raw DEFLATE rounds 8 up to 9, as real servers do.
+      let window = new Uint8Array(0);
+      const events: ConnectionEvent[] = [];
+      for (const text of texts) {
+        const data = encoder.encode(text);
+        const out = new Uint8Array(zlib.deflateRawSync(data, {
+          finishFlush: SYNC,
+          windowBits: Math.max(9, bits),
+          ...(window.length > 0 ? { dictionary: window } : {}),
+        }));
+        const payload = out.subarray(0, out.length - 4);
+        const half = payload.length >> 1;
+        connection.receiveData(concat(
+          serverFrame(0x1, payload.subarray(0, half), false, 0x4),
+          serverFrame(0x0, payload.subarray(half), true, 0),
+        ));
+        events.push(...connection.eventsReceived());
+        window = concat(window, data).slice(-(1 << Math.max(9, bits)));
+      }
+      assert.deepEqual(messages(events), texts, `server_max_window_bits=${bits}`);
+    }
+  });
+
   it("ClientConnection fails with 1009 when a message inflates past maxMessageSize, and memory stays bounded", () => {
     // 64 MiB of zeros deflate to about 64 KiB: a bomb for a 1 MiB limit.
     const bomb = new Uint8Array(

@@ -21,6 +21,8 @@ import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/select.ts";
 import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
+import { clientDeflateOffer } from "./deflate/client_offer.ts";
+import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_deflate.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions
@@ -33,6 +35,14 @@ export interface ClientOptions
   readonly transport?: Connector;
   /** TLS settings for `wss:` URLs; verification is on by default. */
   readonly tls?: TlsOptions;
+  /**
+   * permessage-deflate compression (RFC 7692), offered by default as browsers,
+   * ws and python-websockets do: `false` turns it off, an object tunes the
+   * offer (window bits, context takeover, threshold, level). Never offered
+   * with a `protocolVersion` older than RFC 6455. See docs/compression.md.
+   * @default true
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * Aborts the connection: before it opened, it fails (close code 1006).
    * After, `WebSocket` closes it with 1001 (going away); `WebSocketStream`
@@ -185,13 +195,18 @@ export function startClient(
 ): ClientRun {
   const timeouts = resolveTimeouts(options);
   const trace = options.trace;
-  // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   // `ws+unix:` URLs carry a socket path; the handshake sees a `ws:` URL.
   const unixUrl = splitUnixUrl(url);
   const networkOptions = unixUrl.unix === undefined ? options : { ...options, unix: unixUrl.unix };
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   // After a redirect, `connection` and `route` are those of the current hop.
-  let connection = createClientConnection(unixUrl.url, { ...options, protocols });
+  // Each hop offers fresh extension instances (permessage-deflate keeps per-connection state).
+  const connectionOptions = () => ({
+    ...options,
+    protocols,
+    extensions: clientDeflateOffer(options.perMessageDeflate, options),
+  });
+  let connection = createClientConnection(unixUrl.url, connectionOptions());
   // Unix socket, proxy or direct: decided now, so bad options throw here.
   let route = planRoute(connection.url, networkOptions);
   const redirects = redirectPolicy(options);
@@ -322,10 +337,9 @@ export function startClient(
         chain.push(connection.url.href);
         attempt = new AbortController();
         connection = createClientConnection(decision.url, {
-          ...options,
+          ...connectionOptions(),
           // RFC 9110 §15.4: credentials are not sent to another origin.
           ...(decision.sameOrigin ? {} : { headers: undefined }),
-          protocols,
         });
         route = planRoute(connection.url, networkOptions);
         continue;

@@ -80,6 +80,7 @@ const CONNECTING = 0 as const;
 const OPEN = 1 as const;
 const CLOSING = 2 as const;
 const CLOSED = 3 as const;
+const NO_COMPRESSION = { compress: false } as const;
 
 /**
  * The WHATWG `WebSocket`, running on wsport's transports and protocol core
@@ -285,9 +286,14 @@ export class WebSocket extends EventTarget {
    * Sends a message: https://websockets.spec.whatwg.org/#dom-websocket-send
    *
    * @param data Text, or bytes as an `ArrayBuffer`, a view or a `Blob`.
+   * @param options Beyond the spec: `{ compress: false }` sends this message
+   * uncompressed even when permessage-deflate is in use (as ws's `send`).
    * @throws {DOMException} `InvalidStateError` while connecting.
    */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  send(
+    data: string | ArrayBufferLike | ArrayBufferView | Blob,
+    options?: { readonly compress?: boolean },
+  ): void {
     if (arguments.length === 0) {
       throw new TypeError("Cannot send: 1 argument required, but only 0 present");
     }
@@ -312,8 +318,9 @@ export class WebSocket extends EventTarget {
         : bufferSourceBytes(data as ArrayBuffer).length;
       return;
     }
+    const compress = options?.compress !== false;
     if (isBlob) {
-      this.#sendBlob(data as Blob);
+      this.#sendBlob(data as Blob, compress);
       return;
     }
     const bytes = isText ? encodeUtf8(String(data)) : bufferSourceBytes(data as ArrayBuffer);
@@ -323,11 +330,11 @@ export class WebSocket extends EventTarget {
       this.#queuedBytes += copy.length;
       this.#chain(() => {
         this.#queuedBytes -= copy.length;
-        this.#transmit(copy, isText);
+        this.#transmit(copy, isText, compress);
       });
       return;
     }
-    this.#transmit(bytes, isText);
+    this.#transmit(bytes, isText, compress);
   }
 
   /** Runs `step` after every send still waiting for a Blob to be read. */
@@ -339,12 +346,12 @@ export class WebSocket extends EventTarget {
     });
   }
 
-  #sendBlob(blob: Blob): void {
+  #sendBlob(blob: Blob, compress: boolean): void {
     this.#queuedBytes += blob.size;
     this.#chain(() =>
       blob.arrayBuffer().then((buffer) => {
         this.#queuedBytes -= blob.size;
-        this.#transmit(new Uint8Array(buffer), false);
+        this.#transmit(new Uint8Array(buffer), false, compress);
       }, () => {
         this.#queuedBytes -= blob.size;
       })
@@ -352,7 +359,7 @@ export class WebSocket extends EventTarget {
   }
 
   /** Steps 2-4 of send(): frame the data if open, else count it as buffered and drop it. */
-  #transmit(bytes: Uint8Array, isText: boolean): void {
+  #transmit(bytes: Uint8Array, isText: boolean, compress = true): void {
     const driver = this.#driver;
     // Sends queued behind a Blob go out even if close() was called since:
     // the close frame is queued behind them (see close()).
@@ -375,7 +382,9 @@ export class WebSocket extends EventTarget {
       return;
     }
     const wire = driver.send((connection) =>
-      isText ? connection.sendText(bytes) : connection.sendBinary(bytes)
+      isText
+        ? connection.sendText(bytes, true, compress ? undefined : NO_COMPRESSION)
+        : connection.sendBinary(bytes, true, compress ? undefined : NO_COMPRESSION)
     );
     this.#outstanding.push({ wire, application: bytes.length });
     this.#outstandingWire += wire;

@@ -91,6 +91,9 @@ export class WebSocket extends EventTarget {
   #run: ClientRun;
   #driver: Driver | null = null;
   #failure: unknown = null;
+  /** The cause of a failure, once the connection failed; its `error` event is fired once. */
+  #failError: unknown = null;
+  #errorFired = false;
   #discardedBytes = 0;
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
@@ -458,16 +461,28 @@ export class WebSocket extends EventTarget {
         // "When the WebSocket closing handshake is started, ... set ready state to CLOSING".
         this.#readyState = CLOSING;
         return;
+      case "fail": {
+        // The connection failed (protocol error, limit, bad UTF-8, keepalive,
+        // full queue): `error` is reported now, as a task of its own (this may
+        // run inside send()); `close` follows when the transport ends, which a
+        // peer that ignores our close frame can delay up to `closeTimeout`.
+        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
+        if (error !== null && this.#failError === null) {
+          this.#failError = error;
+          queueMicrotask(() => this.#fireError(error));
+        }
+        return;
+      }
       case "close": {
         // "When the WebSocket connection is closed": CLOSED, then error if failed, then close.
         this.#readyState = CLOSED;
         // A local failure (timeout, abort, full queue) is the cause; the core only
         // saw its effect (the transport ending).
-        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
-        if (!event.wasClean && error !== null) {
-          const message = error instanceof Error ? error.message : String(error);
-          this.dispatchEvent(new ErrorEvent("error", { message, error }));
-        }
+        const error = this.#failError ??
+          closeCause(this.#failure, event.error, this.#driver?.transportError);
+        // Fired now unless it was at the failure (if still queued, it goes before `close`).
+        if (!event.wasClean && error !== null) this.#fireError(error);
         this.dispatchEvent(
           new CloseEvent("close", {
             wasClean: event.wasClean,
@@ -491,6 +506,13 @@ export class WebSocket extends EventTarget {
       default:
         return;
     }
+  }
+
+  #fireError(error: unknown): void {
+    if (this.#errorFired) return;
+    this.#errorFired = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.dispatchEvent(new ErrorEvent("error", { message, error }));
   }
 
   #messageData(data: string | Uint8Array): unknown {

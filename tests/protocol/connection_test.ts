@@ -10,7 +10,7 @@ import {
   ERROR_BODY_LIMIT,
 } from "../../src/protocol/connection.ts";
 import { HandshakeError, InvalidStateError, ProtocolError } from "../../src/protocol/errors.ts";
-import type { CloseEvent, ConnectionEvent } from "../../src/protocol/events.ts";
+import type { CloseEvent, ConnectionEvent, FailEvent } from "../../src/protocol/events.ts";
 import { encodeFrame } from "../../src/protocol/frame.ts";
 import { FrameParser } from "../../src/protocol/frame_parser.ts";
 import { computeAcceptKey } from "../../src/protocol/handshake.ts";
@@ -177,6 +177,26 @@ const UNEXPECTED_EOF = {
 } as const;
 
 /** Events without their Uint8Array identity, for comparing across splits. */
+/**
+ * Takes the events up to a failure, releases a failure held behind messages,
+ * and checks that exactly one `fail` event with `code` ends them.
+ */
+function eventsBeforeFailure(
+  connection: Connection,
+  code: number,
+  where?: string,
+): ConnectionEvent[] {
+  const events = connection.eventsReceived();
+  connection.releaseFailure();
+  events.push(...connection.eventsReceived());
+  const fail = events.pop();
+  assert.equal(fail?.type, "fail", where);
+  assert.equal((fail as FailEvent).code, code, where);
+  assert.equal((fail as FailEvent).error, connection.error, where);
+  assert.ok(!events.some((event) => event.type === "fail"), where);
+  return events;
+}
+
 function plainEvents(events: readonly ConnectionEvent[]): unknown[] {
   return events.map((event) => {
     if (event.type === "message" && typeof event.data !== "string") {
@@ -732,7 +752,7 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
           ...vector.limits,
         });
         for (const chunk of split.chunks) connection.receiveData(chunk);
-        const events = plainEvents(connection.eventsReceived());
+        const events = plainEvents(eventsBeforeFailure(connection, vector.closeCode, where));
         // Events before the violation are the same at every split; none is about closing.
         reference ??= events;
         assert.deepEqual(events, reference, where);
@@ -803,7 +823,7 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
           assert.deepEqual(sent, [], `fragment ${index}`);
         }
       });
-      assert.deepEqual(client.eventsReceived(), []);
+      assert.deepEqual(eventsBeforeFailure(client, 1007), []);
     });
   }
 
@@ -856,6 +876,8 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
     assert.equal(client.closeExpected(), true);
     assert.deepEqual(client.closeSent, { code: 1011, reason: "keepalive timeout" });
     assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1011, "keepalive timeout")]);
+    // The failure is reported at once, with no error: it is our own decision.
+    assert.deepEqual(client.eventsReceived(), [{ type: "fail", code: 1011, error: null }]);
     assert.deepEqual(feed(client, serverFrame(0x1, "ignored"), serverClose(1011)), []);
     assert.deepEqual(client.dataToSend(), []);
     client.receiveEof();
@@ -1126,7 +1148,7 @@ describe("4.1. Client Requirements (opening handshake)", () => {
     const client = new ClientConnection(URL, { randomBytes: fixedRandomBytes() });
     client.dataToSend();
     client.receiveData(concat(switchingProtocols(client.key), new Uint8Array([0x83, 0x00])));
-    assert.deepEqual(client.eventsReceived().map((event) => event.type), ["open"]);
+    assert.deepEqual(client.eventsReceived().map((event) => event.type), ["open", "fail"]);
     assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1002)]);
     assert.equal(client.error?.code, "RESERVED_OPCODE");
   });

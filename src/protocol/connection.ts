@@ -664,7 +664,8 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return this.#held === null && !this.#eofReceived && expectsClose(this.#state, this.#failed, this.#closeSent !== null);
+    return this.#held === null && !this.#eofReceived &&
+      expectsClose(this.#state, this.#failed, this.#closeSent !== null);
   }
 }
 

@@ -434,7 +434,8 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns `true` after the closing handshake, a failure, or our end of stream.
    */
   closeExpected(): boolean {
-    return this.#held === null && !this.#eofReceived && (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
+    return this.#held === null && !this.#eofReceived &&
+      (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
   }
 }
 

@@ -58,9 +58,12 @@ export interface ConnectionOptions {
    */
   readonly maxFrameSize?: number;
   /**
-   * The most frames one message may span. Empty fragments cost CPU but no
-   * memory, so this bounds that work: 65536 fragments of 1 KiB make a
-   * 64 MiB message.
+   * The most non-empty frames one message may span, and separately the most
+   * empty ones. Each non-empty fragment is kept until the message ends, so
+   * this bounds their overhead (65536 fragments of 1 KiB make a 64 MiB
+   * message); empty ones cost no memory, only work, and are capped at the
+   * same number. A message of 65536 fragments ended by an empty final frame
+   * (as some peers send) passes.
    * @default 65536
    */
   readonly maxFragments?: number;
@@ -271,6 +274,7 @@ export class Connection implements ProtocolConnection {
       maxFrameSize: this.#maxFrameSize,
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
+      checkPayloadPart: (part) => assembler.checkPayloadPart(part),
     });
     this.#state = "open";
   }

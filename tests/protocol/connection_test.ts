@@ -966,6 +966,126 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
   });
 });
 
+describe("8.1. Handling Errors in UTF-8-Encoded Data (inside one frame)", () => {
+  /** A text frame header announcing `length` bytes, unmasked. */
+  function textHeader(length: number): Uint8Array {
+    return new Uint8Array([0x81, 126, length >> 8, length & 0xff]);
+  }
+
+  it("Connection fails with 1007 as soon as invalid bytes of a large text frame arrive, before the frame ends", () => {
+    const client = openClient();
+    client.receiveData(textHeader(1000));
+    client.receiveData(utf8("a".repeat(100)));
+    assert.deepEqual(client.dataToSend(), []);
+    client.receiveData(new Uint8Array([0x61, 0xc3, 0x28])); // C3 28: a 2-byte sequence cut by ASCII
+    assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1007)]);
+    assertProtocolError(client.error, {
+      code: "INVALID_UTF8",
+      closeCode: 1007,
+      message: "Cannot parse message: the text is not valid UTF-8",
+    });
+    assert.deepEqual(eventsBeforeFailure(client, 1007), []);
+  });
+
+  it("Connection (server) unmasks each part of a masked text frame to check it as it arrives", () => {
+    const server = openServer();
+    const payload = new Uint8Array([...utf8("é".repeat(200)), 0xff, ...utf8("x".repeat(99))]);
+    const frame = clientFrame(0x1, payload);
+    // Header (4 bytes) + mask (4) + the first 401 payload bytes: the 0xFF is the 401st.
+    server.receiveData(frame.subarray(0, 8 + 399));
+    assert.deepEqual(server.dataToSend(), []);
+    server.receiveData(frame.subarray(8 + 399, 8 + 401));
+    assert.equal(server.error?.code, "INVALID_UTF8");
+  });
+
+  it("Connection decodes a large text frame that arrives in parts, a code point split between them", () => {
+    for (const side of ["client", "server"] as const) {
+      const connection = side === "client" ? openClient() : openServer();
+      const text = "€".repeat(500) + "😀".repeat(100);
+      const frame = side === "client" ? serverFrame(0x1, text) : clientFrame(0x1, text);
+      for (const at of [3, 9, 10, 11, 500, 1501]) {
+        // Parts end inside a code point at several of these offsets.
+        connection.receiveData(frame.subarray(0, at));
+        connection.receiveData(frame.subarray(at));
+        assert.deepEqual(connection.eventsReceived(), [{ type: "message", data: text }], side);
+      }
+      assert.equal(connection.error, null);
+    }
+  });
+
+  it("Connection fails with 1007 on a large text frame that ends inside a code point", () => {
+    const client = openClient();
+    const payload = new Uint8Array([...utf8("a".repeat(200)), 0xe2, 0x82]);
+    const frame = serverFrame(0x1, payload);
+    client.receiveData(frame.subarray(0, 100));
+    client.receiveData(frame.subarray(100));
+    assert.equal(client.error?.code, "INVALID_UTF8");
+  });
+});
+
+describe("7.1.7. Fail the WebSocket Connection (after messages)", () => {
+  it("Connection holds a failure behind messages of the same read until releaseFailure(), so answers go first", () => {
+    const client = openClient();
+    client.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    assert.equal(client.state, "open");
+    assert.equal(client.closeExpected(), false);
+    assert.deepEqual(client.dataToSend(), []);
+    assert.deepEqual(client.eventsReceived(), [{ type: "message", data: "one" }]);
+    client.sendText("answer");
+    client.receiveData(serverFrame(0x1, "discarded"));
+    assert.equal(client.releaseFailure(), true);
+    assert.deepEqual(decodeSent(client.dataToSend()), [dataSent(0x1, "answer"), closeSent(1002)]);
+    assert.deepEqual(eventsBeforeFailure(client, 1002), []);
+    assert.equal(client.closeExpected(), true);
+    assert.equal(client.releaseFailure(), false);
+  });
+
+  it("Connection gives the same events and bytes whether the messages and the bad frame come in one read or byte by byte", () => {
+    const bytes = concat(
+      serverFrame(0x1, "one"),
+      serverFrame(0x2, [1, 2]),
+      serverFrame(0x3, "bad"),
+    );
+    const run = (chunks: readonly Uint8Array[]) => {
+      const client = openClient();
+      const events: unknown[] = [];
+      const sent: unknown[] = [];
+      for (const chunk of chunks) {
+        client.receiveData(chunk);
+        sent.push(...decodeSent(client.dataToSend()));
+        for (const event of client.eventsReceived()) {
+          events.push(event.type === "fail" ? event.type : plainEvents([event])[0]);
+          if (event.type === "message") client.sendText("re");
+        }
+        if (client.releaseFailure()) {
+          events.push(...client.eventsReceived().map((event) => event.type));
+        }
+        sent.push(...decodeSent(client.dataToSend()));
+      }
+      return { events, sent };
+    };
+    const whole = run([bytes]);
+    assert.deepEqual(run([...bytes].map((byte) => new Uint8Array([byte]))), whole);
+    assert.deepEqual(whole, {
+      events: [{ type: "message", data: "one" }, { type: "message", data: [1, 2] }, "fail"],
+      sent: [dataSent(0x1, "re"), dataSent(0x1, "re"), closeSent(1002)],
+    });
+  });
+
+  it("Connection applies a held failure at receiveEof() and at eventsReceived() once its messages were taken", () => {
+    const atEof = openClient();
+    atEof.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    atEof.receiveEof();
+    const events = atEof.eventsReceived().map((event) => event.type);
+    assert.deepEqual(events, ["message", "fail", "close"]);
+    const later = openClient();
+    later.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    assert.deepEqual(later.eventsReceived().map((event) => event.type), ["message"]);
+    assert.deepEqual(later.eventsReceived().map((event) => event.type), ["fail"]);
+    assert.deepEqual(decodeSent(later.dataToSend()), [closeSent(1002)]);
+  });
+});
+
 describe("5.5.1. Close (sending after close)", () => {
   it("Connection throws InvalidStateError synchronously for every send after sendClose", () => {
     const client = openClient();

@@ -14,6 +14,7 @@ import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } fr
 import type { PingOptions } from "../keepalive.ts";
 import { closeFailure, validateClose } from "./websocket_error.ts";
 import { bufferSourceBytes, clampUnsignedShort, domSyntaxError } from "./_webidl.ts";
+import { ownerError, validateOptions, WEBSOCKET_OPTIONS } from "../_options.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -138,13 +139,10 @@ export class WebSocket extends EventTarget {
       init = protocols as WebSocketInit;
       protocols = init.protocols;
     }
-    const maxBuffered = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
-    if (typeof maxBuffered !== "number" || !(maxBuffered >= 0)) {
-      throw new RangeError(
-        `Cannot create WebSocket: maxBufferedAmount must be a number >= 0, got ${maxBuffered}`,
-      );
-    }
-    this.#maxBufferedAmount = maxBuffered;
+    // Every option, before anything else: its type and range, unknown ones refused.
+    validateOptions("WebSocket", init, WEBSOCKET_OPTIONS);
+    init ??= {};
+    this.#maxBufferedAmount = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
     // Step 3: a single string is a list of one.
     // (WebIDL: anything but a sequence converts to one DOMString, null too.)
     const list = protocols === undefined
@@ -166,7 +164,7 @@ export class WebSocket extends EventTarget {
         },
       );
     } catch (error) {
-      throw domSyntaxError(error);
+      throw domSyntaxError(ownerError(error, "WebSocket"));
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;

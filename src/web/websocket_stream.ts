@@ -20,6 +20,7 @@ import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
+import { ownerError, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";
 import {
   closeFailure,
   validateCloseInfo,
@@ -140,6 +141,9 @@ export class WebSocketStream {
    * @throws {RangeError} For bad limits or timeouts.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+    // Every option, before anything else: its type and range, unknown ones refused.
+    validateOptions("WebSocketStream", options, WEBSOCKET_STREAM_OPTIONS);
+    options ??= {};
     this.#signal = options.signal;
     this.#readableHighWaterMark = highWaterMark(
       "readableHighWaterMark",
@@ -180,7 +184,7 @@ export class WebSocketStream {
         },
       );
     } catch (error) {
-      throw domSyntaxError(error);
+      throw domSyntaxError(ownerError(error, "WebSocketStream"));
     }
     this.#url = this.#run.connection.url.href;
     this.#run.driver.then(async (driver) => {

@@ -32,7 +32,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { WebSocket } from "../mod.ts";
-import { resourceSnapshot } from "../tests/_util/raw_ws_server.ts";
+import { resourceSnapshot } from "../tests/_util/leaks.ts";
 import { repositoryRoot } from "../tests/_util/peers.ts";
 
 function option(name: string, fallback: number): number {

@@ -7,7 +7,7 @@
  * four run, in that order; each goes on whatever the others did.
  *
  * - **check**: `deno check`, `deno lint`, `deno fmt --check`, `deno doc --lint`,
- *   `scripts/check_core.ts`, `scripts/check_test_map.ts`, and the JSDoc
+ *   `scripts/check_core.ts`, `scripts/check_cycles.ts`, `scripts/check_test_map.ts`, and the JSDoc
  *   examples under `deno test --doc`.
  * - **deno**: `deno test -A --no-check` over the test files (types are the
  *   business of the check section and of the npm build).
@@ -56,6 +56,7 @@ import { exists, listFiles, listTestFiles, ROOT } from "./_files.ts";
 import { formatSeconds, type ProcessResult, runProcess } from "./_process.ts";
 import { BUILD_DIR, buildNodeTests, buildPackage, checkPackage } from "./build_npm.ts";
 import { checkCore } from "./check_core.ts";
+import { checkCycles } from "./check_cycles.ts";
 import { checkTestMap } from "./check_test_map.ts";
 
 type Section = "check" | "deno" | "bun" | "node";
@@ -216,6 +217,8 @@ async function runChecks(binaries: Binaries, env: Record<string, string>): Promi
   }
   console.log("\n$ deno run -A scripts/check_core.ts");
   await timedCheck("check_core", checkCore);
+  console.log("\n$ deno run -A scripts/check_cycles.ts");
+  await timedCheck("check_cycles", () => checkCycles());
   console.log("\n$ deno run -A scripts/check_test_map.ts");
   await timedCheck("check_test_map", checkTestMap);
   console.log("\n$ deno test --doc mod.ts src/");

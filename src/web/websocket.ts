@@ -7,9 +7,9 @@
 
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
-import type { ConnectionEvent } from "../protocol/events.ts";
-import type { HandshakeResult } from "../protocol/handshake.ts";
-import { encodeUtf8 } from "../protocol/utf8.ts";
+import type { ConnectionEvent } from "../protocol/connection/events.ts";
+import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
+import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { closeFailure, validateClose } from "./websocket_error.ts";

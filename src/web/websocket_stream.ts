@@ -15,9 +15,9 @@
 
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
-import type { ConnectionEvent } from "../protocol/events.ts";
-import type { HandshakeResult } from "../protocol/handshake.ts";
-import { encodeUtf8 } from "../protocol/utf8.ts";
+import type { ConnectionEvent } from "../protocol/connection/events.ts";
+import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
+import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
 import { ownerError, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";

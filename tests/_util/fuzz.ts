@@ -21,15 +21,17 @@
  * @module
  */
 
-import { concatBytes } from "../../src/protocol/_bytes.ts";
-import { decodeClosePayload, isReceivableCloseCode } from "../../src/protocol/close_code.ts";
-import { Connection } from "../../src/protocol/connection.ts";
-import type { ConnectionEvent } from "../../src/protocol/events.ts";
-import { LegacyConnection } from "../../src/protocol/legacy_connection.ts";
-import { FrameParser } from "../../src/protocol/frame_parser.ts";
+import { concatBytes } from "../../src/protocol/encoding/_bytes.ts";
+import { decodeClosePayload, isReceivableCloseCode } from "../../src/protocol/frames/close_code.ts";
+import { Connection } from "../../src/protocol/connection/connection.ts";
+import type { ConnectionEvent } from "../../src/protocol/connection/events.ts";
+import { LegacyConnection } from "../../src/protocol/legacy/legacy_connection.ts";
+import { FrameParser } from "../../src/protocol/frames/frame_parser.ts";
 import {
   type ClientProtocolConnection,
   createClientConnection,
+} from "../../src/protocol/create_client_connection.ts";
+import {
   isLegacyVersion,
   PROTOCOL_VERSIONS,
   type ProtocolVersion,
@@ -37,7 +39,7 @@ import {
 import {
   ServerConnection,
   type ServerConnectionEvent,
-} from "../../src/protocol/server_connection.ts";
+} from "../../src/protocol/server/server_connection.ts";
 
 /** A 32-bit seeded generator (mulberry32): the same seed gives the same inputs on every runtime. */
 export class Prng {

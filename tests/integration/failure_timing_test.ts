@@ -17,7 +17,8 @@ import type { CloseEventLike, ErrorEventLike } from "../../src/web/events.ts";
 import { WebSocket } from "../../src/web/websocket.ts";
 import { WebSocketStream } from "../../src/web/websocket_stream.ts";
 import { WebSocketError } from "../../src/web/websocket_error.ts";
-import { type RawServer, startRawServer, until, within } from "../_util/raw_ws_server.ts";
+import { type RawServer, startRawServer } from "../_util/raw_ws_server.ts";
+import { until, within } from "../_util/wait.ts";
 
 /** An unmasked server frame. */
 function frame(opcode: number, payload: string | Uint8Array): Uint8Array {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import * as root from "../../mod.ts";
 import * as testing from "../../src/testing.ts";
 import { type Peer, peerUnavailable, repositoryRoot, startPeer } from "../_util/peers.ts";
-import { within } from "../_util/raw_ws_server.ts";
+import { within } from "../_util/wait.ts";
 
 const MODULES: Readonly<Record<string, Record<string, unknown>>> = {
   "@wsport/wsport": root,

@@ -42,7 +42,7 @@ function line(report: FuzzReport): string {
     Math.round(report.inputs / seconds)
   }/s), ${report.failures} failed the connection, ${report.violationCount} violations, peak RSS ${
     mib(report.peakRss)
-  }, slowest input ${report.slowestMs.toFixed(1)} ms`;
+  }, slowest input ${report.slowestMs.toFixed(1)} ms (${report.stalls} slow once, fast again)`;
 }
 
 const inputs = option("inputs", 1_000_000);
@@ -52,11 +52,11 @@ const report = runFuzz({
   seed,
   inputs,
   rss: () => process.memoryUsage().rss,
+  onViolation: (text) => console.log(`VIOLATION ${text}`),
   progress: (partial) => {
     if (partial.inputs % 1_000_000 === 0) console.log(`  ${line(partial)}`);
   },
 });
 console.log(`fuzz: ${runtime}: ${line(report)}`);
 console.log(`fuzz: per target: ${JSON.stringify(report.perTarget)}`);
-for (const violation of report.violations) console.log(`VIOLATION ${violation}`);
 process.exitCode = report.violationCount === 0 ? 0 : 1;

@@ -10,10 +10,23 @@ import type { Driver } from "../driver.ts";
 import type { ConnectionEvent } from "../protocol/connection/events.ts";
 import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
 import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
-import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } from "./events.ts";
+import {
+  CloseEvent,
+  type CloseEventLike,
+  ErrorEvent,
+  type ErrorEventLike,
+  type MessageData,
+  type MessageEventLike,
+  WebSocketMessageEvent,
+} from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { closeFailure, validateClose } from "./websocket_error.ts";
-import { bufferSourceBytes, clampUnsignedShort, domSyntaxError } from "./_webidl.ts";
+import {
+  type BufferSource,
+  bufferSourceBytes,
+  clampUnsignedShort,
+  domSyntaxError,
+} from "./_webidl.ts";
 import { ownerError, validateOptions, WEBSOCKET_OPTIONS } from "../_options.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
@@ -40,6 +53,29 @@ export type BinaryType = "blob" | "arraybuffer";
 
 /** An event handler attribute's value (`onopen`, `onerror`, …). */
 export type WebSocketEventHandler = ((this: WebSocket, event: Event) => unknown) | null;
+
+/**
+ * The events of {@linkcode WebSocket} by type, as lib.dom's
+ * `WebSocketEventMap`: `addEventListener("message", (event) => event.data)`
+ * gets a {@linkcode MessageEventLike}, `"error"` an {@linkcode ErrorEventLike}
+ * whose `error` is the cause, `"close"` a {@linkcode CloseEventLike}.
+ */
+export interface WebSocketEventMap {
+  /** The connection opened. */
+  open: Event;
+  /** A message arrived. */
+  message: MessageEventLike;
+  /** The connection failed; `error` is the cause. */
+  error: ErrorEventLike;
+  /** The connection closed. */
+  close: CloseEventLike;
+}
+
+/** A listener of {@linkcode WebSocket} events of type `K`. */
+export type WebSocketEventListener<K extends keyof WebSocketEventMap> = (
+  this: WebSocket,
+  event: WebSocketEventMap[K],
+) => unknown;
 
 const CONNECTING = 0 as const;
 const OPEN = 1 as const;
@@ -417,7 +453,7 @@ export class WebSocket extends EventTarget {
    *
    * @returns The iterator.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageData> {
     const iterator = new MessageIterator(() => this.#iterators.delete(iterator));
     if (this.#readyState === CLOSED) iterator.end(null);
     else this.#iterators.add(iterator);
@@ -450,7 +486,7 @@ export class WebSocket extends EventTarget {
         {
           const data = this.#messageData(event.data);
           if (this.#iterators.size > 0) {
-            for (const iterator of this.#iterators) iterator.push(data);
+            for (const iterator of this.#iterators) iterator.push(data as MessageData);
           }
           this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
         }
@@ -547,6 +583,72 @@ export class WebSocket extends EventTarget {
     | Partial<Record<"open" | "message" | "error" | "close", (event: Event) => void>>
     | null = null;
 
+  /**
+   * Adds a listener, typed by {@linkcode WebSocketEventMap} for the
+   * WebSocket's own events. (The other types are taken from `EventTarget`,
+   * so that the declarations need no DOM lib.)
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options `once`, `signal`, … as for any `EventTarget`.
+   */
+  override addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<K> | null,
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void;
+  /**
+   * The same for any other event type, untyped as on `EventTarget`.
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options As for any `EventTarget`.
+   */
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Removes a listener added with {@linkcode WebSocket.addEventListener}.
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options `capture`, as when it was added.
+   */
+  override removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<K> | null,
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void;
+  /**
+   * The same for any other event type, untyped as on `EventTarget`.
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options As for any `EventTarget`.
+   */
+  override removeEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void {
+    super.removeEventListener(type, listener, options);
+  }
+
   /** Event handler for `open`. */
   get onopen(): WebSocketEventHandler {
     return this.#handlers.open;
@@ -555,24 +657,24 @@ export class WebSocket extends EventTarget {
     this.#setHandler("open", handler);
   }
   /** Event handler for `message`. */
-  get onmessage(): ((this: WebSocket, event: MessageEvent) => unknown) | null {
-    return this.#handlers.message;
+  get onmessage(): WebSocketEventListener<"message"> | null {
+    return this.#handlers.message as WebSocketEventListener<"message"> | null;
   }
-  set onmessage(handler: ((this: WebSocket, event: MessageEvent) => unknown) | null) {
+  set onmessage(handler: WebSocketEventListener<"message"> | null) {
     this.#setHandler("message", handler as WebSocketEventHandler);
   }
-  /** Event handler for `error`. */
-  get onerror(): WebSocketEventHandler {
-    return this.#handlers.error;
+  /** Event handler for `error`: `event.error` is the cause. */
+  get onerror(): WebSocketEventListener<"error"> | null {
+    return this.#handlers.error as WebSocketEventListener<"error"> | null;
   }
-  set onerror(handler: WebSocketEventHandler) {
-    this.#setHandler("error", handler);
+  set onerror(handler: WebSocketEventListener<"error"> | null) {
+    this.#setHandler("error", handler as WebSocketEventHandler);
   }
   /** Event handler for `close`. */
-  get onclose(): ((this: WebSocket, event: CloseEventLike) => unknown) | null {
-    return this.#handlers.close;
+  get onclose(): WebSocketEventListener<"close"> | null {
+    return this.#handlers.close as WebSocketEventListener<"close"> | null;
   }
-  set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
+  set onclose(handler: WebSocketEventListener<"close"> | null) {
     this.#setHandler("close", handler as WebSocketEventHandler);
   }
 }
@@ -589,10 +691,10 @@ for (const target of [WebSocket, WebSocket.prototype]) {
 }
 
 /** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */
-class MessageIterator implements AsyncIterableIterator<unknown> {
-  #queue: unknown[] = [];
+class MessageIterator implements AsyncIterableIterator<MessageData> {
+  #queue: MessageData[] = [];
   #waiting: {
-    resolve(result: IteratorResult<unknown>): void;
+    resolve(result: IteratorResult<MessageData>): void;
     reject(error: unknown): void;
   } | null = null;
   #ended = false;
@@ -603,7 +705,7 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     this.#release = release;
   }
 
-  push(data: unknown): void {
+  push(data: MessageData): void {
     if (this.#waiting !== null) {
       this.#waiting.resolve({ value: data, done: false });
       this.#waiting = null;
@@ -624,8 +726,10 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     }
   }
 
-  next(): Promise<IteratorResult<unknown>> {
-    if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift(), done: false });
+  next(): Promise<IteratorResult<MessageData>> {
+    if (this.#queue.length > 0) {
+      return Promise.resolve({ value: this.#queue.shift()!, done: false });
+    }
     if (this.#ended) {
       const error = this.#error;
       this.#error = null;
@@ -636,14 +740,14 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
   }
 
-  return(): Promise<IteratorResult<unknown>> {
+  return(): Promise<IteratorResult<MessageData>> {
     this.#ended = true;
     this.#queue = [];
     this.#release();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageData> {
     return this;
   }
 }

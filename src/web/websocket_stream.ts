@@ -19,7 +19,7 @@ import type { ConnectionEvent } from "../protocol/connection/events.ts";
 import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
 import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
-import { bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
+import { type BufferSource, bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
 import { ownerError, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";
 import {
   closeFailure,

@@ -18,7 +18,14 @@
  *    has not ended the stream when it fires, close the stream yourself and
  *    call `receiveEof()`.
  * 5. Handle `eventsReceived()`: `open`, `message`, `ping`, `pong`,
- *    `closing`, and finally one `close`, after which you release the stream.
+ *    `closing`, `fail` (the connection failed: report it now), and finally
+ *    one `close`, after which you release the stream.
+ * 6. Then call `releaseFailure()`: when the peer broke the protocol right
+ *    after messages, the failure waits until you dispatched them, so that
+ *    what you sent in answer goes out before the failing close frame (as if
+ *    the bad frame had come in a later read). If it returns `true`, go to
+ *    step 3 again. (Skipped, the failure applies at the next
+ *    `eventsReceived()` or `receiveEof()`.)
  *
  * The connection does the protocol's duties itself: it answers pings,
  * echoes the peer's close frame, and sends the failing close frame (1002,
@@ -113,6 +120,7 @@ export type {
   CloseEvent,
   ClosingEvent,
   ConnectionEvent,
+  FailEvent,
   MessageEvent,
   OpenEvent,
   PingEvent,

@@ -27,6 +27,7 @@ import {
   clampUnsignedShort,
   domSyntaxError,
 } from "./_webidl.ts";
+import { ownerError, validateOptions, WEBSOCKET_OPTIONS } from "../_options.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -128,6 +129,9 @@ export class WebSocket extends EventTarget {
   #run: ClientRun;
   #driver: Driver | null = null;
   #failure: unknown = null;
+  /** The cause of a failure, once the connection failed; its `error` event is fired once. */
+  #failError: unknown = null;
+  #errorFired = false;
   #discardedBytes = 0;
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
@@ -172,13 +176,10 @@ export class WebSocket extends EventTarget {
       init = protocols as WebSocketInit;
       protocols = init.protocols;
     }
-    const maxBuffered = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
-    if (typeof maxBuffered !== "number" || !(maxBuffered >= 0)) {
-      throw new RangeError(
-        `Cannot create WebSocket: maxBufferedAmount must be a number >= 0, got ${maxBuffered}`,
-      );
-    }
-    this.#maxBufferedAmount = maxBuffered;
+    // Every option, before anything else: its type and range, unknown ones refused.
+    validateOptions("WebSocket", init, WEBSOCKET_OPTIONS);
+    init ??= {};
+    this.#maxBufferedAmount = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
     // Step 3: a single string is a list of one.
     // (WebIDL: anything but a sequence converts to one DOMString, null too.)
     const list = protocols === undefined
@@ -200,7 +201,7 @@ export class WebSocket extends EventTarget {
         },
       );
     } catch (error) {
-      throw domSyntaxError(error);
+      throw domSyntaxError(ownerError(error, "WebSocket"));
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
@@ -503,16 +504,28 @@ export class WebSocket extends EventTarget {
         // "When the WebSocket closing handshake is started, ... set ready state to CLOSING".
         this.#readyState = CLOSING;
         return;
+      case "fail": {
+        // The connection failed (protocol error, limit, bad UTF-8, keepalive,
+        // full queue): `error` is reported now, as a task of its own (this may
+        // run inside send()); `close` follows when the transport ends, which a
+        // peer that ignores our close frame can delay up to `closeTimeout`.
+        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
+        if (error !== null && this.#failError === null) {
+          this.#failError = error;
+          queueMicrotask(() => this.#fireError(error));
+        }
+        return;
+      }
       case "close": {
         // "When the WebSocket connection is closed": CLOSED, then error if failed, then close.
         this.#readyState = CLOSED;
         // A local failure (timeout, abort, full queue) is the cause; the core only
         // saw its effect (the transport ending).
-        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
-        if (!event.wasClean && error !== null) {
-          const message = error instanceof Error ? error.message : String(error);
-          this.dispatchEvent(new ErrorEvent("error", { message, error }));
-        }
+        const error = this.#failError ??
+          closeCause(this.#failure, event.error, this.#driver?.transportError);
+        // Fired now unless it was at the failure (if still queued, it goes before `close`).
+        if (!event.wasClean && error !== null) this.#fireError(error);
         this.dispatchEvent(
           new CloseEvent("close", {
             wasClean: event.wasClean,
@@ -536,6 +549,13 @@ export class WebSocket extends EventTarget {
       default:
         return;
     }
+  }
+
+  #fireError(error: unknown): void {
+    if (this.#errorFired) return;
+    this.#errorFired = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.dispatchEvent(new ErrorEvent("error", { message, error }));
   }
 
   #messageData(data: string | Uint8Array): unknown {

@@ -58,9 +58,12 @@ export interface ConnectionOptions {
    */
   readonly maxFrameSize?: number;
   /**
-   * The most frames one message may span. Empty fragments cost CPU but no
-   * memory, so this bounds that work: 65536 fragments of 1 KiB make a
-   * 64 MiB message.
+   * The most non-empty frames one message may span, and separately the most
+   * empty ones. Each non-empty fragment is kept until the message ends, so
+   * this bounds their overhead (65536 fragments of 1 KiB make a 64 MiB
+   * message); empty ones cost no memory, only work, and are capped at the
+   * same number. A message of 65536 fragments ended by an empty final frame
+   * (as some peers send) passes.
    * @default 65536
    */
   readonly maxFragments?: number;
@@ -163,6 +166,14 @@ export interface ProtocolConnection {
   sendClose(code?: number, reason?: string): void;
   /** Fails the connection for a local reason. */
   fail(code: number, reason?: string): void;
+  /**
+   * Applies a failure held back behind messages that arrived before it:
+   * call it after the events were dispatched, so that what the application
+   * sent from them goes out before the failing close frame.
+   *
+   * @returns Whether a failure was held (and is now applied).
+   */
+  releaseFailure(): boolean;
   /** Takes the events since the last call. */
   eventsReceived(): ConnectionEvent[];
   /** Takes the bytes to write; an empty chunk means half-close. */
@@ -205,6 +216,7 @@ export class Connection implements ProtocolConnection {
   #closeReceived: { code: number; reason: string } | null = null;
   #error: ProtocolError | HandshakeError | null = null;
   #failed = false;
+  #held: ProtocolError | null = null;
   #eofReceived = false;
 
   /**
@@ -273,6 +285,7 @@ export class Connection implements ProtocolConnection {
       maxFrameSize: this.#maxFrameSize,
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
+      checkPayloadPart: (part) => assembler.checkPayloadPart(part),
     });
     this.#state = "open";
   }
@@ -330,7 +343,10 @@ export class Connection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (parser === null || this.#failed || this.#closeReceived !== null || this.#eofReceived) {
+    if (
+      parser === null || this.#failed || this.#held !== null || this.#closeReceived !== null ||
+      this.#eofReceived
+    ) {
       return;
     }
     parser.push(chunk);
@@ -341,20 +357,40 @@ export class Connection implements ProtocolConnection {
         if (this.#failed || this.#closeReceived !== null) break;
       }
     } catch (error) {
+      let failure: ProtocolError;
       if (error instanceof ProtocolError) {
-        this.#fail(error.closeCode, error);
+        failure = error;
       } else if (error instanceof RangeError) {
         // The runtime could not allocate a payload within the configured
         // limits: the message is too big for this process (§7.4.1, 1009).
-        const tooBig = new ProtocolError(
-          "MESSAGE_TOO_BIG",
-          `Cannot parse message: ${error.message}`,
-        );
-        this.#fail(tooBig.closeCode, tooBig);
+        failure = new ProtocolError("MESSAGE_TOO_BIG", `Cannot parse message: ${error.message}`);
       } else {
         throw error;
       }
+      // Messages that arrived before the violation are delivered first, and
+      // what the application sends in answer goes out before the failing
+      // close frame, exactly as if the bad frame had come in a later read:
+      // the failure waits for releaseFailure() (the driver calls it once it
+      // dispatched the events). The rest of the input is discarded.
+      if (this.#outbox.holdsMessages) this.#held = failure;
+      else this.#fail(failure.closeCode, failure);
     }
+  }
+
+  /**
+   * Applies a failure held back behind messages (see {@linkcode receiveData}):
+   * queues the failing close frame and the `fail` event. Call it after
+   * dispatching the events from {@linkcode eventsReceived}. `receiveEof()`,
+   * `fail()` and `eventsReceived()` called with no message pending apply it too.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    const held = this.#held;
+    if (held === null) return false;
+    this.#held = null;
+    this.#fail(held.closeCode, held);
+    return true;
   }
 
   #receiveFrame(frame: Frame): void {
@@ -404,6 +440,7 @@ export class Connection implements ProtocolConnection {
    */
   receiveEof(): void {
     if (this.#eofReceived) return;
+    this.releaseFailure();
     this.#eofReceived = true;
     this.#state = "closed";
     // §7.1.1: a client that saw the server end the stream ends its own side.
@@ -573,6 +610,7 @@ export class Connection implements ProtocolConnection {
    * @throws {RangeError} After the connection opened, for a code not valid on the wire (§7.4).
    */
   fail(code: number, reason = ""): void {
+    if (this.releaseFailure()) return;
     if (this.#state === "closed") return;
     if (this.#state === "connecting") {
       this.#endBeforeOpen();
@@ -599,6 +637,8 @@ export class Connection implements ProtocolConnection {
       this.#closeSent = { code, reason };
       this.#sendCloseFrame(code, reason);
     }
+    // Reported now; the close event waits for the end of the transport.
+    this.emit({ type: "fail", code, error });
     this.#state = this.#closeReceived === null ? "closing" : "closed";
     if (this.side === "server") this.#outbox.sendEof();
   }
@@ -622,6 +662,9 @@ export class Connection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
+    // A driver that never calls releaseFailure() still sees the failure:
+    // it is applied once the messages before it were taken.
+    if (this.#held !== null && !this.#outbox.holdsMessages) this.releaseFailure();
     return this.#outbox.eventsReceived();
   }
 
@@ -643,7 +686,8 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && expectsClose(this.#state, this.#failed, this.#closeSent !== null);
+    return this.#held === null && !this.#eofReceived &&
+      expectsClose(this.#state, this.#failed, this.#closeSent !== null);
   }
 }
 

@@ -74,6 +74,7 @@ export function metricsOf(kind: string): Metric[] {
   switch (kind) {
     case "recv":
     case "send":
+    case "credit":
       return [
         { key: "msgsPerSec", label: "msgs/s", higher: true, format: fmtRate },
         { key: "mbPerSec", label: "MB/s", higher: true, format: fmtMB },
@@ -167,6 +168,12 @@ function scenarioTitle(scenario: ScenarioLike): string {
       return `Send ${
         scenario.id.slice(5)
       } messages (client masks; ${p.count} after ${p.warm} warm-up)`;
+    case "credit":
+      return `Send ${scenario.id.slice(7)} messages with credit flow (at most ${
+        p.window! / 1024
+      } KiB unacknowledged, the server acknowledges every ${
+        p.ack! / 1024
+      } KiB, each ack sends more from onmessage; ${p.count} after ${p.warm} warm-up)`;
     case "echo":
       return `Echo round trip, 32 B binary (${p.count} after ${p.warm} warm-up)`;
     case "conn":
@@ -181,13 +188,21 @@ function scenarioTitle(scenario: ScenarioLike): string {
 function scenarioTable(record: ResultsRecord, scenario: ScenarioLike): string[] {
   const metrics = metricsOf(scenario.kind);
   const primary = metrics[0]!;
+  // The credit flow is shown beside the plain send loop of the same size.
+  const plain = scenario.kind === "credit"
+    ? record.scenarios.find((s) => s.id === `send-${scenario.id.slice(7)}`)
+    : undefined;
   const lines = [
     `### ${scenarioTitle(scenario)}`,
     "",
     `| Runtime | Client | ${
       metrics.map((m) => `${m.label}${m === primary ? " (median, min–max)" : ""}`).join(" | ")
+    }${
+      plain ? ` | plain loop (${plain.id}) ${primary.label} | credit ÷ plain` : ""
     } | wsport vs this |`,
-    `| --- | --- | ${metrics.map(() => "---:").join(" | ")} | ---: |`,
+    `| --- | --- | ${metrics.map(() => "---:").join(" | ")}${
+      plain ? " | ---: | ---:" : ""
+    } | ---: |`,
   ];
   for (const runtime of ["deno", "bun", "node"]) {
     const group = record.contestants.filter((c) => c.runtime === runtime);
@@ -210,12 +225,19 @@ function scenarioTable(record: ResultsRecord, scenario: ScenarioLike): string[] 
         ratio = `${advantage(primary, mine.median, stats[0].median).toFixed(2)}×`;
       }
       const name = c.wsport ? `**${c.label}**` : c.label;
+      let beside = "";
+      if (plain) {
+        const loop = stat(record.samples, plain.id, c.id, primary.key);
+        beside = ` | ${loop ? primary.format(loop.median) : "–"} | ${
+          loop && stats[0] ? `${(stats[0].median / loop.median).toFixed(2)}` : "–"
+        }`;
+      }
       lines.push(
         `| ${RUNTIME_NAMES[runtime]} | ${name} | ${
           metrics.map((m, i) =>
             i === 0 ? cell(m, stats[i]!) : stats[i] ? m.format(stats[i]!.median) : "–"
           ).join(" | ")
-        } | ${ratio} |`,
+        }${beside} | ${ratio} |`,
       );
     }
   }
@@ -290,6 +312,27 @@ const TARGETS: Target[] = [
   {
     name: "send 16 B ≥ 2× ws",
     scenario: "send-16B",
+    wsport: "wsport-node",
+    vs: ["ws", "ws-bufferutil"],
+    need: 2,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 1× Deno's built-in",
+    scenario: "credit-16B",
+    wsport: "wsport-deno",
+    vs: ["deno-builtin"],
+    need: 1,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 2× Bun's built-in",
+    scenario: "credit-16B",
+    wsport: "wsport-bun",
+    vs: ["bun-builtin"],
+    need: 2,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 2× ws",
+    scenario: "credit-16B",
     wsport: "wsport-node",
     vs: ["ws", "ws-bufferutil"],
     need: 2,

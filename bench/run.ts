@@ -164,7 +164,7 @@ const CONTESTANTS: Contestant[] = [
 /** One measurement to make for every contestant. */
 export interface Scenario {
   readonly id: string;
-  readonly kind: "recv" | "send" | "echo" | "conn" | "memory";
+  readonly kind: "recv" | "send" | "credit" | "echo" | "conn" | "memory";
   readonly server: "ws" | "raw";
   readonly params: Record<string, number>;
 }
@@ -183,6 +183,21 @@ function scenarios(quick: boolean): Scenario[] {
     for (const [label, size, count, warm] of throughput) {
       if (quick && (label === "1KiB" || label === "64KiB")) continue;
       list.push({ id: `${kind}-${label}`, kind, server: "raw", params: { size, count, warm } });
+      if (kind === "send" && label === "16B") {
+        // Beside the plain loop: the same sends paced by the server's acks.
+        list.push({
+          id: "credit-16B",
+          kind: "credit",
+          server: "raw",
+          params: {
+            size,
+            count: q(300_000, 100_000),
+            warm: q(30_000, 10_000),
+            window: 1 << 20,
+            ack: 256 * 1024,
+          },
+        });
+      }
     }
   }
   list.push({

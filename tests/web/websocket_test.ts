@@ -27,6 +27,7 @@ import {
   trackTimers,
   utf8,
 } from "../_util/fake_server.ts";
+import { countElementMoves } from "../_util/array_moves.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -704,6 +705,52 @@ describe("WebSocket send() (WHATWG §3.1 'send(data)')", () => {
     await waitFor(opened.log, "close");
     opened.socket.send("after close");
     assert.ok(opened.socket.bufferedAmount >= 15 + 11);
+  });
+
+  it("drops written sends from its bufferedAmount bookkeeping without moving the others (no Array#shift)", async () => {
+    // send() reads bufferedAmount (the maxBufferedAmount check), which drops
+    // the sends whose frames are written. With Array#shift each drop moved
+    // every later entry: O(n) per send on V8 once a burst left tens of
+    // thousands outstanding, the stall of the credit-flow pattern.
+    const opened = await connect();
+    const payload = new Uint8Array(16);
+    const sending = countElementMoves(() => {
+      for (let i = 0; i < 20_000; i++) opened.socket.send(payload);
+    });
+    assert.equal(opened.socket.bufferedAmount, 320_000);
+    await tick(); // the driver hands the frames to the transport
+    let received = 0;
+    while (received < 20_000 * 22) received += (await opened.peer.transport.read())!.length;
+    let after = -1;
+    const dropping = countElementMoves(() => {
+      after = opened.socket.bufferedAmount;
+      opened.socket.send(payload);
+    });
+    assert.equal(after, 0);
+    assert.deepEqual(sending, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    assert.deepEqual(dropping, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    assert.equal(opened.socket.bufferedAmount, 16);
+    await closeCleanly(opened);
+  });
+});
+
+describe("WebSocket async iteration (not in the WHATWG API)", () => {
+  afterEach(cleanUp);
+
+  it("yields queued messages in order without moving the rest of the queue (no Array#shift)", async () => {
+    const opened = await connect();
+    const iterator = opened.socket[Symbol.asyncIterator]();
+    for (let i = 0; i < 300; i++) opened.peer.sendText(String(i));
+    while (opened.log.filter((entry) => entry.type === "message").length < 300) await tick();
+    const nexts: Promise<IteratorResult<unknown>>[] = [];
+    const moves = countElementMoves(() => {
+      for (let i = 0; i < 300; i++) nexts.push(iterator.next());
+    });
+    assert.deepEqual(moves, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    const values = (await Promise.all(nexts)).map((result) => result.value);
+    assert.deepEqual(values, Array.from({ length: 300 }, (_, i) => String(i)));
+    await closeCleanly(opened);
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });
   });
 });
 

@@ -92,6 +92,8 @@ export interface Contestant {
   readonly wsport: boolean;
   readonly command: string[];
   readonly env?: Record<string, string>;
+  /** The scenario kinds it runs (all when absent). */
+  readonly kinds?: readonly Scenario["kind"][];
 }
 
 const CONTESTANTS: Contestant[] = [
@@ -101,6 +103,16 @@ const CONTESTANTS: Contestant[] = [
     label: "wsport",
     wsport: true,
     command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+  },
+  {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-deno-u8",
+    runtime: "deno",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
   },
   {
     id: "deno-builtin",
@@ -117,6 +129,16 @@ const CONTESTANTS: Contestant[] = [
     command: [BUN, "bench/clients/wsport_bun.ts"],
   },
   {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-bun-u8",
+    runtime: "bun",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [BUN, "bench/clients/wsport_bun.ts"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
+  },
+  {
     id: "bun-builtin",
     runtime: "bun",
     label: "Bun WebSocket",
@@ -129,6 +151,16 @@ const CONTESTANTS: Contestant[] = [
     label: "wsport",
     wsport: true,
     command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+  },
+  {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-node-u8",
+    runtime: "node",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
   },
   {
     id: "ws",
@@ -534,6 +566,7 @@ async function main(): Promise<void> {
       const line: string[] = [];
       for (let round = 1; round <= flags.rounds; round++) {
         for (const contestant of contestants) {
+          if (contestant.kinds && !contestant.kinds.includes(scenario.kind)) continue;
           const params = { scenario: scenario.kind, url, timeout: 20_000, ...scenario.params };
           // CPU pressure stall during the run: the share of its time some task
           // waited for a core (other processes, or the runtimes' own helper
@@ -569,6 +602,7 @@ async function main(): Promise<void> {
         }
       }
       for (const contestant of contestants) {
+        if (contestant.kinds && !contestant.kinds.includes(scenario.kind)) continue;
         const summary = summarize(samples, scenario, contestant.id);
         if (summary) line.push(`${contestant.id} ${summary}`);
       }

@@ -430,12 +430,15 @@ export async function run(api) {
   exit(0);
 }
 
-/** Adapts a WHATWG `WebSocket` class to the scenarios' socket interface. */
-export function whatwgSocket(WebSocketClass) {
+/**
+ * Adapts a WHATWG `WebSocket` class to the scenarios' socket interface,
+ * receiving binary messages as `binaryType` (default "arraybuffer").
+ */
+export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer") {
   return {
     open(url, handlers) {
       const ws = new WebSocketClass(url);
-      ws.binaryType = "arraybuffer";
+      ws.binaryType = binaryType;
       ws.onopen = () => handlers.onOpen();
       ws.onmessage = (event) => handlers.onMessage(event.data);
       ws.onclose = (event) => handlers.onClose(event.code);

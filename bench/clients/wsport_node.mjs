@@ -4,4 +4,5 @@ import { run, whatwgSocket } from "./_harness.mjs";
 
 const module = "../../.test-build/bench/esm/mod.js";
 const { WebSocket } = await import(module);
-await run(whatwgSocket(WebSocket));
+// "arraybuffer" unless bench/run.ts asks for the view-based "uint8array".
+await run(whatwgSocket(WebSocket, process.env.WSPORT_BINARY_TYPE ?? "arraybuffer"));

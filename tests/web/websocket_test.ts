@@ -891,7 +891,18 @@ describe("WebSocket binaryType (WHATWG §3.1 'binaryType')", () => {
     assert.equal(socket.binaryType, "blob");
     socket.binaryType = "arraybuffer";
     assert.equal(socket.binaryType, "arraybuffer");
-    for (const value of ["Blob", "ArrayBuffer", "", "notBlobOrArrayBuffer", null, 1]) {
+    for (
+      const value of [
+        "Blob",
+        "ArrayBuffer",
+        "Uint8Array",
+        "nodebuffer",
+        "",
+        "notBlobOrArrayBuffer",
+        null,
+        1,
+      ]
+    ) {
       socket.binaryType = value as unknown as "blob";
       assert.equal(socket.binaryType, "arraybuffer", String(value));
     }
@@ -913,6 +924,40 @@ describe("WebSocket binaryType (WHATWG §3.1 'binaryType')", () => {
     ));
     while (received.length < 3) await tick();
     assert.deepEqual(received.map(bytesOf), [[1, 2, 3], [], [4, 5]]);
+    await closeCleanly(opened);
+  });
+
+  it('gives Uint8Array views of the received bytes, without copies, for "uint8array" (as Bun)', async () => {
+    const opened = await connect();
+    opened.socket.binaryType = "uint8array";
+    assert.equal(opened.socket.binaryType, "uint8array");
+    const received: unknown[] = [];
+    opened.socket.onmessage = (event) => received.push(event.data);
+    // Three frames in one chunk, then a message in two fragments.
+    opened.peer.write(concatBytes(
+      frameBytes(OP.Binary, new Uint8Array([1, 2, 3])),
+      frameBytes(OP.Binary, new Uint8Array(0)),
+      frameBytes(OP.Binary, new Uint8Array([4, 5])),
+    ));
+    opened.peer.sendFrame(OP.Binary, new Uint8Array([6]), { fin: false });
+    opened.peer.sendFrame(OP.Continuation, new Uint8Array([7]), { fin: true });
+    opened.peer.sendText("still text");
+    while (received.length < 5) await tick();
+    for (const data of received.slice(0, 4)) assert.ok(data instanceof Uint8Array);
+    assert.deepEqual(
+      received.map((data) => typeof data === "string" ? data : [...(data as Uint8Array)]),
+      [
+        [1, 2, 3],
+        [],
+        [4, 5],
+        [6, 7],
+        "still text",
+      ],
+    );
+    // Views of one received chunk: no bytes were copied for them.
+    const [first, , third] = received as Uint8Array[];
+    assert.equal(first!.buffer, third!.buffer);
+    assert.ok(first!.buffer.byteLength > 3);
     await closeCleanly(opened);
   });
 

@@ -11,7 +11,13 @@ import { Deque } from "../protocol/deque.ts";
 import type { ConnectionEvent } from "../protocol/events.ts";
 import type { HandshakeResult } from "../protocol/handshake.ts";
 import { encodeUtf8 } from "../protocol/utf8.ts";
-import { CloseEvent, type CloseEventLike, ErrorEvent, WebSocketMessageEvent } from "./events.ts";
+import {
+  CloseEvent,
+  type CloseEventLike,
+  DirectMessageEvent,
+  ErrorEvent,
+  WebSocketMessageEvent,
+} from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { closeFailure, validateClose } from "./websocket_error.ts";
 import { bufferSourceBytes, clampUnsignedShort, domSyntaxError } from "./_webidl.ts";
@@ -483,7 +489,12 @@ export class WebSocket extends EventTarget {
           if (this.#iterators.size > 0) {
             for (const iterator of this.#iterators) iterator.push(data);
           }
-          this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
+          if (this.#messageListeners !== 0) {
+            this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
+          } else if (this.#handlers.message !== null) {
+            this.#dispatchToHandler(this.#handlers.message, data);
+          }
+          // No listener at all: a dispatch would not be observable.
         }
         return;
       case "closing":
@@ -525,6 +536,67 @@ export class WebSocket extends EventTarget {
     }
   }
 
+  /**
+   * Listeners of `message` other than `onmessage`, as `[listener, capture]`
+   * keys (see {@linkcode WebSocket.addEventListener}); their count is kept in
+   * `#messageListeners`. `null` until the first one.
+   */
+  #otherMessageListeners: Set<string | object> | null = null;
+  #messageListeners = 0;
+
+  /**
+   * Adds a listener (DOM "addEventListener"). `message` listeners are
+   * counted: while `onmessage` is the only one, messages are handed to it
+   * without an `EventTarget` dispatch (see `DirectMessageEvent`).
+   */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (listener !== null && listener !== undefined && String(type) === "message") {
+      // A listener removed by `once` or `signal` stays counted: the
+      // dispatch then stays the general one, which is always right.
+      const keys = this.#otherMessageListeners ??= new Set();
+      keys.add(listenerKey(listener, options));
+      this.#messageListeners = keys.size;
+    }
+    super.addEventListener(type, listener, options);
+  }
+
+  /** Removes a listener (DOM "removeEventListener"). */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (
+      listener !== null && listener !== undefined && String(type) === "message" &&
+      this.#otherMessageListeners !== null
+    ) {
+      this.#otherMessageListeners.delete(listenerKey(listener, options));
+      this.#messageListeners = this.#otherMessageListeners.size;
+    }
+    super.removeEventListener(type, listener, options);
+  }
+
+  /**
+   * "Fire an event named message" when `onmessage` is the only listener:
+   * calls it as the dispatch would (`this` is the socket, the event is at
+   * its target), and reports what it throws as the dispatch does, without
+   * stopping the connection.
+   */
+  #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
+    const event = new DirectMessageEvent(data, this.#origin, this);
+    try {
+      handler.call(this, event as unknown as Event);
+    } catch (error) {
+      reportListenerError(error);
+    } finally {
+      event.finish();
+    }
+  }
+
   #messageData(data: string | Uint8Array): unknown {
     if (typeof data === "string") return data;
     // The core hands out a view that nothing writes to or reads again.
@@ -553,8 +625,9 @@ export class WebSocket extends EventTarget {
     // One listener per type, made when first needed (most sockets set one or two).
     const listeners = this.#handlerListeners ??= {};
     const listener = listeners[type] ??= (event: Event) => this.#handlers[type]?.call(this, event);
-    if (had) this.removeEventListener(type, listener);
-    else this.addEventListener(type, listener);
+    // The attribute's own listener is not counted as another `message` listener.
+    if (had) super.removeEventListener(type, listener);
+    else super.addEventListener(type, listener);
   }
 
   #handlerListeners:
@@ -600,6 +673,33 @@ for (const target of [WebSocket, WebSocket.prototype]) {
     CLOSING: { value: CLOSING, enumerable: true },
     CLOSED: { value: CLOSED, enumerable: true },
   });
+}
+
+const listenerIds = new WeakMap<object, number>();
+let nextListenerId = 0;
+
+/** A key for a listener and its capture flag, the identity of a registration (DOM). */
+function listenerKey(
+  listener: EventListenerOrEventListenerObject,
+  options: boolean | EventListenerOptions | undefined,
+): string {
+  let id = listenerIds.get(listener);
+  if (id === undefined) listenerIds.set(listener, id = nextListenerId++);
+  const capture = typeof options === "boolean" ? options : Boolean(options?.capture);
+  return `${id}${capture ? "c" : ""}`;
+}
+
+/** Reports a listener's exception as `dispatchEvent` does, without throwing to the caller. */
+function reportListenerError(error: unknown): void {
+  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  if (typeof report === "function") {
+    report(error);
+  } else {
+    // Node 22 has no reportError; its EventTarget rethrows in a later tick too.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 /** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */

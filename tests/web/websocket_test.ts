@@ -28,6 +28,7 @@ import {
   utf8,
 } from "../_util/fake_server.ts";
 import { countElementMoves } from "../_util/array_moves.ts";
+import { DirectMessageEvent } from "../../src/web/events.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -1159,6 +1160,140 @@ describe("WebSocket event handler attributes (HTML §8.1.8.1)", () => {
     peer.close();
     await closed;
     assert.deepEqual(calls, ["open", "message hi", "error", "close 1006"]);
+  });
+});
+
+describe("WebSocket onmessage as the only message listener (handed the event without a dispatch)", () => {
+  afterEach(cleanUp);
+
+  /** An open socket with no listener at all (connect() records every event). */
+  async function connectBare(): Promise<Opened> {
+    const server = createFakeServer();
+    const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+    const opened = once(socket, "open");
+    const peer = await server.accept();
+    const request = await peer.handshake();
+    await opened;
+    return { server, socket, peer, request, log: [] };
+  }
+
+  /** What a listener sees of a message event, during and after its call. */
+  function observe(socket: WebSocket, event: MessageEvent, self: unknown) {
+    return {
+      self: self === socket,
+      instances: [event instanceof MessageEvent, event instanceof Event],
+      tag: Object.prototype.toString.call(event),
+      fields: [event.type, event.data, event.origin, event.lastEventId, event.source],
+      ports: event.ports.length,
+      targets: [event.target === socket, event.currentTarget === socket],
+      phase: event.eventPhase,
+      flags: [event.bubbles, event.cancelable, event.composed, event.isTrusted, event.cancelBubble],
+      canceled: (event.preventDefault(), [event.defaultPrevented, event.returnValue]),
+      path: event.composedPath().map((target) => target === socket),
+      timeStamp: typeof event.timeStamp,
+      constants: [event.NONE, event.AT_TARGET],
+    };
+  }
+
+  it("passes for a dispatched MessageEvent: same attributes during and after the call", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const kept: MessageEvent[] = [];
+    for (const general of [false, true]) {
+      const opened = await connectBare();
+      if (general) opened.socket.addEventListener("message", () => {}); // forces dispatchEvent
+      const socket = opened.socket;
+      socket.onmessage = function (this: WebSocket, event) {
+        seen.push(observe(socket, event, this));
+        kept.push(event);
+      };
+      opened.peer.sendText("hi");
+      while (seen.length < (general ? 2 : 1)) await tick();
+      await closeCleanly(opened);
+    }
+    // What every runtime's dispatch shows too.
+    const common = (
+      { self, instances, tag, fields, ports, flags, canceled, timeStamp }: Record<string, unknown>,
+    ) => ({ self, instances, tag, fields, ports, flags, canceled, timeStamp });
+    assert.deepEqual(common(seen[0]!), common(seen[1]!));
+    // At the target, as DOM "dispatch" says (Node's EventTarget shows
+    // currentTarget null and eventPhase NONE inside a listener instead).
+    assert.deepEqual(seen[0], {
+      ...common(seen[1]!),
+      targets: [true, true],
+      phase: Event.AT_TARGET,
+      path: [true],
+      constants: [(seen[1]!.constants as unknown[])[0], (seen[1]!.constants as unknown[])[1]],
+    });
+    assert.deepEqual(seen[0]!.fields, ["message", "hi", "ws://fake.test", "", null]);
+    assert.deepEqual(seen[0]!.flags, [false, false, false, false, false]);
+    assert.deepEqual(seen[0]!.canceled, [false, true]);
+    // The first was handed over directly, the second dispatched.
+    assert.deepEqual(kept.map((event) => event instanceof DirectMessageEvent), [true, false]);
+    for (const event of kept) {
+      assert.equal(event.currentTarget, null);
+      assert.equal(event.eventPhase, Event.NONE);
+      assert.deepEqual(event.composedPath(), []);
+    }
+  });
+
+  it("dispatches again once another listener is added, and stops once it is removed", async () => {
+    const opened = await connectBare();
+    const calls: string[] = [];
+    const other = (event: Event) => calls.push(`other ${(event as MessageEvent).data}`);
+    opened.socket.onmessage = (event) => calls.push(`handler ${event.data}`);
+    const next = async (text: string, count: number) => {
+      opened.peer.sendText(text);
+      while (calls.length < count) await tick();
+    };
+    await next("1", 1);
+    opened.socket.addEventListener("message", other);
+    await next("2", 3);
+    // Removing with another capture flag removes nothing (DOM): still there.
+    opened.socket.removeEventListener("message", other, { capture: true });
+    await next("3", 5);
+    opened.socket.removeEventListener("message", other);
+    await next("4", 6);
+    opened.socket.addEventListener("message", other, { once: true });
+    await next("5", 8);
+    await next("6", 9);
+    assert.deepEqual(calls, [
+      "handler 1",
+      "handler 2",
+      "other 2",
+      "handler 3",
+      "other 3",
+      "handler 4",
+      "handler 5",
+      "other 5",
+      "handler 6",
+    ]);
+    await closeCleanly(opened);
+  });
+
+  it("reports what the handler throws as a dispatch does, and delivers the next messages", async () => {
+    const opened = await connectBare();
+    const reported: unknown[] = [];
+    const global = globalThis as { reportError?: (error: unknown) => void };
+    const saved = global.reportError;
+    global.reportError = (error) => reported.push(error);
+    try {
+      const received: unknown[] = [];
+      opened.socket.onmessage = (event) => {
+        received.push(event.data);
+        if (event.data === "boom") throw new Error("handler failed");
+      };
+      opened.peer.sendText("boom");
+      opened.peer.sendText("after");
+      while (received.length < 2) await tick();
+      assert.deepEqual(received, ["boom", "after"]);
+      assert.equal(reported.length, 1);
+      assert.equal((reported[0] as Error).message, "handler failed");
+      assert.equal(opened.socket.readyState, WebSocket.OPEN);
+    } finally {
+      if (saved === undefined) delete global.reportError;
+      else global.reportError = saved;
+    }
+    await closeCleanly(opened);
   });
 });
 

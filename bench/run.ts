@@ -115,6 +115,16 @@ const CONTESTANTS: Contestant[] = [
     kinds: ["recv", "echo"],
   },
   {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-deno-stream",
+    runtime: "deno",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
+  },
+  {
     id: "deno-builtin",
     runtime: "deno",
     label: "Deno WebSocket",
@@ -139,6 +149,16 @@ const CONTESTANTS: Contestant[] = [
     kinds: ["recv", "echo"],
   },
   {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-bun-stream",
+    runtime: "bun",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [BUN, "bench/clients/wsport_bun.ts"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
+  },
+  {
     id: "bun-builtin",
     runtime: "bun",
     label: "Bun WebSocket",
@@ -161,6 +181,16 @@ const CONTESTANTS: Contestant[] = [
     command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
     env: { WSPORT_BINARY_TYPE: "uint8array" },
     kinds: ["recv", "echo"],
+  },
+  {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-node-stream",
+    runtime: "node",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
   },
   {
     id: "ws",

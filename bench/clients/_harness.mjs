@@ -451,3 +451,40 @@ export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer") {
     },
   };
 }
+
+/**
+ * Adapts a WHATWG `WebSocketStream` class: messages come from a reader loop
+ * on `readable` (string or `Uint8Array` chunks); sends go to a writer
+ * without waiting (the receive scenarios only send the close).
+ */
+export function streamSocket(WebSocketStreamClass) {
+  return {
+    open(url, handlers) {
+      const wss = new WebSocketStreamClass(url);
+      let writer = null;
+      wss.opened.then(async ({ readable, writable }) => {
+        writer = writable.getWriter();
+        handlers.onOpen();
+        const reader = readable.getReader();
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            handlers.onMessage(value);
+          }
+        } catch {
+          // The close below reports it.
+        }
+      }, (error) => handlers.onError(error));
+      wss.closed.then(
+        ({ closeCode }) => handlers.onClose(closeCode),
+        (error) => handlers.onClose(error?.closeCode ?? 1006),
+      );
+      return {
+        send: (data) => void writer.write(data).catch(() => {}),
+        close: () => wss.close(),
+        bufferedAmount: () => 0,
+      };
+    },
+  };
+}

@@ -4,7 +4,8 @@
  * runtime, and the targets of the benchmark issue, met or not.
  *
  * Run on its own to re-render a results file:
- * `deno run -A bench/report.ts bench/results/<date>.json > bench/results/latest.md`
+ * `deno run -A bench/report.ts bench/results/<date>.json > bench/results/latest.md`,
+ * or, with `--readme`, the README's table of ratios.
  *
  * @module
  */
@@ -601,11 +602,65 @@ export function renderMarkdown(record: ResultsRecord): string {
   return lines.join("\n");
 }
 
+const README_ROWS: [string, string][] = [
+  ["recv-16B", "receive 16 B, msgs/s"],
+  ["recv-1KiB", "receive 1 KiB"],
+  ["recv-64KiB", "receive 64 KiB"],
+  ["recv-1MiB", "receive 1 MiB"],
+  ["send-16B", "send 16 B"],
+  ["credit-16B", "send 16 B, credit flow"],
+  ["send-1KiB", "send 1 KiB"],
+  ["send-64KiB", "send 64 KiB"],
+  ["send-1MiB", "send 1 MiB"],
+  ["echo", "echo 32 B, p50"],
+  ["conn", "connect + close, conn/s"],
+  ["memory", "idle connection, RSS"],
+];
+
+/**
+ * The README's table: per scenario and runtime, wsport's advantage over the
+ * best competitor (`arraybuffer`, like for like), and with its fastest
+ * receive API where that differs (`u8`: `binaryType = "uint8array"`,
+ * `stream`: a `WebSocketStream` reader).
+ */
+export function renderReadmeTable(record: ResultsRecord): string {
+  const header = [
+    "| scenario | Deno: vs built-in | Bun: vs built-in | Node: vs best of ws, ws+bufferutil, undici, Node 22 |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  const lines: string[] = [];
+  for (const [id, label] of README_ROWS) {
+    const scenario = record.scenarios.find((x) => x.id === id);
+    if (!scenario) continue;
+    const metric = metricsOf(scenario.kind)[0]!;
+    const cells = ["deno", "bun", "node"].map((runtime) => {
+      const base = record.contestants.find((c) => c.id === `wsport-${runtime}`);
+      const competitors = record.contestants.filter((c) => c.runtime === runtime && !c.wsport)
+        .map((c) => c.id);
+      const best = bestOf(record, id, metric, competitors);
+      const mine = base ? stat(record.samples, id, base.id, metric.key) : null;
+      if (!best || !mine) return "–";
+      let cell = `${advantage(metric, mine.median, best.stat.median).toFixed(2)}×`;
+      const variants = record.contestants.filter((c) => c.id.startsWith(`wsport-${runtime}-`));
+      const fastest = bestOf(record, id, metric, variants.map((c) => c.id));
+      if (fastest && advantage(metric, fastest.stat.median, mine.median) > 1) {
+        cell += ` (${fastest.id.slice(`wsport-${runtime}-`.length)}: ${
+          advantage(metric, fastest.stat.median, best.stat.median).toFixed(2)
+        }×)`;
+      }
+      return cell;
+    });
+    lines.push(`| ${label} | ${cells.join(" | ")} |`);
+  }
+  return [...header, ...lines].join("\n");
+}
+
 if (import.meta.main) {
-  const path = Deno.args[0];
+  const path = Deno.args.find((arg) => !arg.startsWith("--"));
   if (path === undefined) {
-    console.error("usage: deno run -A bench/report.ts bench/results/<date>.json");
+    console.error("usage: deno run -A bench/report.ts [--readme] bench/results/<date>.json");
     Deno.exit(2);
   }
-  console.log(renderMarkdown(JSON.parse(Deno.readTextFileSync(path))));
+  const record = JSON.parse(Deno.readTextFileSync(path));
+  console.log(Deno.args.includes("--readme") ? renderReadmeTable(record) : renderMarkdown(record));
 }

@@ -31,7 +31,14 @@
 
 export { WebSocket } from "./src/web/websocket.ts";
 export { DEFAULT_MAX_BUFFERED_AMOUNT } from "./src/web/websocket.ts";
-export type { BinaryType, WebSocketEventHandler, WebSocketInit } from "./src/web/websocket.ts";
+export type {
+  BinaryType,
+  WebSocketEventHandler,
+  WebSocketEventListener,
+  WebSocketEventMap,
+  WebSocketInit,
+} from "./src/web/websocket.ts";
+export type { BufferSource } from "./src/web/_webidl.ts";
 export type { PingOptions } from "./src/keepalive.ts";
 export { WebSocketStream } from "./src/web/websocket_stream.ts";
 export type {
@@ -43,12 +50,15 @@ export { WebSocketError } from "./src/web/websocket_error.ts";
 export type { WebSocketCloseInfo } from "./src/web/websocket_error.ts";
 export { CloseEvent, ErrorEvent } from "./src/web/events.ts";
 export type {
+  BaseEventInit,
   CloseEventConstructor,
   CloseEventInit,
   CloseEventLike,
   ErrorEventConstructor,
   ErrorEventInit,
   ErrorEventLike,
+  MessageData,
+  MessageEventLike,
 } from "./src/web/events.ts";
 export type { ClientOptions, ClientTraceRecord } from "./src/client.ts";
 export { DEFAULT_TIMEOUTS } from "./src/client.ts";

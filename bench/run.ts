@@ -78,9 +78,13 @@ function parseFlags(args: string[]): Flags {
     else if (arg === "--no-build") flags.build = false;
     else if (arg === "--out") flags.out = value();
     else if (arg === "--snapshot-only") flags.snapshotOnly = true;
-    else throw new Error(`unknown flag ${arg} (see the header of bench/run.ts)`);
+    else {throw new Error(
+        `unknown flag ${arg} (see the header of bench/run.ts)`,
+      );}
   }
-  if (!Number.isInteger(flags.rounds) || flags.rounds < 1) throw new Error("--rounds must be >= 1");
+  if (!Number.isInteger(flags.rounds) || flags.rounds < 1) {
+    throw new Error("--rounds must be >= 1");
+  }
   return flags;
 }
 
@@ -102,7 +106,13 @@ const CONTESTANTS: Contestant[] = [
     runtime: "deno",
     label: "wsport",
     wsport: true,
-    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+    command: [
+      DENO,
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      "bench/clients/wsport_deno.ts",
+    ],
   },
   {
     // The view-based receive API (no copy per message), beside "arraybuffer".
@@ -129,7 +139,13 @@ const CONTESTANTS: Contestant[] = [
     runtime: "deno",
     label: "Deno WebSocket",
     wsport: false,
-    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/deno_builtin.ts"],
+    command: [
+      DENO,
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      "bench/clients/deno_builtin.ts",
+    ],
   },
   {
     id: "wsport-bun",
@@ -292,7 +308,9 @@ interface RunResult {
 async function run(
   command: string[],
   options: { env?: Record<string, string>; timeoutMs: number; pin: string[] },
-): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
+): Promise<
+  { code: number; stdout: string; stderr: string; timedOut: boolean }
+> {
   const [program, ...args] = [...options.pin, ...command];
   const child = new Deno.Command(program!, {
     args,
@@ -350,9 +368,11 @@ async function version(command: string[]): Promise<string> {
   }
 }
 
-function packageVersion(name: string): string {
+function packageVersion(name: string, dir = ROOT): string {
   try {
-    return JSON.parse(Deno.readTextFileSync(`${ROOT}/node_modules/${name}/package.json`)).version;
+    return JSON.parse(
+      Deno.readTextFileSync(`${dir}/node_modules/${name}/package.json`),
+    ).version;
   } catch {
     return "not installed";
   }
@@ -361,8 +381,11 @@ function packageVersion(name: string): string {
 function copyTree(from: string, to: string): void {
   Deno.mkdirSync(to, { recursive: true });
   for (const entry of Deno.readDirSync(from)) {
-    if (entry.isDirectory) copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
-    else if (entry.isFile) Deno.copyFileSync(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    if (entry.isDirectory) {
+      copyTree(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    } else if (entry.isFile) {
+      Deno.copyFileSync(`${from}/${entry.name}`, `${to}/${entry.name}`);
+    }
   }
 }
 
@@ -485,7 +508,9 @@ function cpuStallMicros(): number | null {
 /** The 1, 5 and 15-minute load averages, "" where /proc is absent. */
 function loadAverage(): string {
   try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(
+      " ",
+    );
   } catch {
     return "";
   }
@@ -495,6 +520,31 @@ function formatDuration(ms: number): string {
   return ms >= 60_000
     ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
     : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Installs `bench/package.json` (undici, which needs Node >= 22.19 and so is
+ * not a root devDependency that Node 20 would warn about) into
+ * `bench/node_modules/` with `npm ci`, when a contestant needs it and it is
+ * not there yet.
+ */
+async function installBenchDependencies(
+  contestants: readonly { id: string }[],
+): Promise<void> {
+  if (!contestants.some((c) => c.id === "undici")) return;
+  if (packageVersion("undici", `${ROOT}/bench`) !== "not installed") return;
+  console.log("bench: npm ci in bench/ (undici) ...");
+  const result = await new Deno.Command("npm", {
+    args: ["ci", "--no-audit", "--no-fund"],
+    cwd: `${ROOT}/bench`,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!result.success) {
+    throw new Error(
+      "Cannot install the benchmark's dependencies: npm ci failed",
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -517,6 +567,7 @@ async function main(): Promise<void> {
     await snapshotAndBuild();
   }
   if (flags.snapshotOnly) return;
+  await installBenchDependencies(contestants);
 
   const versions = {
     deno: Deno.version.deno,
@@ -524,16 +575,27 @@ async function main(): Promise<void> {
     node: await version([NODE, "--version"]),
     ws: packageVersion("ws"),
     bufferutil: packageVersion("bufferutil"),
-    undici: packageVersion("undici"),
+    undici: packageVersion("undici", `${ROOT}/bench`),
     wsport: (await version(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])) +
-      ((await version(["git", "-C", ROOT, "status", "--porcelain", "--", "src", "mod.ts"])) === ""
+      ((await version([
+          "git",
+          "-C",
+          ROOT,
+          "status",
+          "--porcelain",
+          "--",
+          "src",
+          "mod.ts",
+        ])) === ""
         ? ""
         : "+dirty"),
   };
   const machine = {
     cpu: (() => {
       try {
-        return /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
+        return /model name\s*:\s*(.*)/.exec(
+          Deno.readTextFileSync("/proc/cpuinfo"),
+        )?.[1] ?? "?";
       } catch {
         return "?";
       }
@@ -570,7 +632,9 @@ async function main(): Promise<void> {
       bun: [BUN, "bench/micro/micro_bun.ts"],
       node: [NODE, "bench/micro/micro_node.mjs"],
     };
-    const params = JSON.stringify(flags.quick ? { ms: 40, sizes: ["16B", "1MiB"] } : { ms: 150 });
+    const params = JSON.stringify(
+      flags.quick ? { ms: 40, sizes: ["16B", "1MiB"] } : { ms: 150 },
+    );
     for (let round = 1; round <= flags.rounds; round++) {
       for (const runtime of runtimes) {
         const result = await run([...micro[runtime]!, params], {
@@ -578,8 +642,13 @@ async function main(): Promise<void> {
           pin: pinClient,
         });
         const parsed = lastJsonLine(result.stdout);
-        if (parsed?.ok) microSamples.push({ runtime, round, results: parsed.results as unknown[] });
-        else {console.error(
+        if (parsed?.ok) {
+          microSamples.push({
+            runtime,
+            round,
+            results: parsed.results as unknown[],
+          });
+        } else {console.error(
             `bench: micro on ${runtime} failed: ${
               result.stderr.trim().split("\n").slice(-3).join(" | ")
             }`,
@@ -603,7 +672,10 @@ async function main(): Promise<void> {
           // threads on the client's core). Recorded, not acted upon.
           const stall0 = cpuStallMicros();
           const started = performance.now();
-          const result = await run([...contestant.command, JSON.stringify(params)], {
+          const result = await run([
+            ...contestant.command,
+            JSON.stringify(params),
+          ], {
             ...(contestant.env ? { env: contestant.env } : {}),
             timeoutMs: 60_000,
             pin: pinClient,
@@ -618,17 +690,24 @@ async function main(): Promise<void> {
               error: result.timedOut
                 ? "killed after 60 s"
                 : `exit ${result.code}: ${
-                  (result.stderr || result.stdout).trim().split("\n").slice(-12).join(" | ")
+                  (result.stderr || result.stdout).trim().split("\n").slice(-12)
+                    .join(" | ")
                 }`,
             };
           if (!parsed.ok) {
             console.error(
               `bench: ${scenario.id} ${contestant.id} round ${round}: ` +
-                (parsed.error ?? `incomplete or wrong (${JSON.stringify(parsed)})`),
+                (parsed.error ??
+                  `incomplete or wrong (${JSON.stringify(parsed)})`),
             );
           }
           if (stall !== null) parsed.cpuStall = stall;
-          samples.push({ scenario: scenario.id, contestant: contestant.id, round, result: parsed });
+          samples.push({
+            scenario: scenario.id,
+            contestant: contestant.id,
+            round,
+            result: parsed,
+          });
         }
       }
       for (const contestant of contestants) {
@@ -643,7 +722,10 @@ async function main(): Promise<void> {
   }
 
   machine.loadAfter = loadAverage();
-  const date = new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "Z");
+  const date = new Date().toISOString().replace(/:/g, "-").replace(
+    /\.\d+Z$/,
+    "Z",
+  );
   const record = {
     date: new Date().toISOString(),
     flags: { quick: flags.quick, rounds: flags.rounds },

@@ -5,18 +5,25 @@
  */
 
 /** The repository root: the parent of `scripts/`. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(
+  /\/$/,
+  "",
+);
 
 /**
  * Lists the files under `dir` whose path matches `filter`, recursively and
  * sorted, as paths relative to {@linkcode ROOT} with `/` separators.
- * A missing directory gives an empty list.
+ * A missing directory gives an empty list; `node_modules` directories are
+ * not entered.
  *
  * @param dir A directory relative to {@linkcode ROOT}.
  * @param filter Tested against each relative file path.
  * @returns The matching relative paths.
  */
-export function listFiles(dir: string, filter: (path: string) => boolean): string[] {
+export function listFiles(
+  dir: string,
+  filter: (path: string) => boolean,
+): string[] {
   const found: string[] = [];
   function visit(relative: string): void {
     let entries: Deno.DirEntry[];
@@ -28,8 +35,9 @@ export function listFiles(dir: string, filter: (path: string) => boolean): strin
     }
     for (const entry of entries) {
       const path = `${relative}/${entry.name}`;
-      if (entry.isDirectory) visit(path);
-      else if (entry.isFile && filter(path)) found.push(path);
+      if (entry.isDirectory) {
+        if (entry.name !== "node_modules") visit(path);
+      } else if (entry.isFile && filter(path)) found.push(path);
     }
   }
   visit(dir.replace(/\/$/, ""));

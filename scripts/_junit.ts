@@ -33,6 +33,25 @@ export interface XmlElement {
   readonly attributes: Readonly<Record<string, string>>;
   /** Child elements, in document order. */
   readonly children: XmlElement[];
+  /** The text directly inside the element (CDATA included), entities decoded. */
+  text: string;
+}
+
+/** The counts of one test file. */
+export interface FileCount {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** A skipped test: who, and why when the runner said. */
+export interface SkipRecord {
+  /** The test's file, when the report says. */
+  readonly file: string;
+  /** `describe > … > test`, without the file: the same on every runtime. */
+  readonly name: string;
+  /** The reason given with `skip: "…"`; Deno's and Bun's reports drop it. */
+  readonly reason?: string;
 }
 
 /** The counts of one runtime's run. */
@@ -45,11 +64,25 @@ export interface TestCount {
   skipped: number;
   /** A readable name for each failure, for the closing summary. */
   failures: string[];
+  /** Each failure in full: its name, message and stack as the runner reported them. */
+  details: string[];
+  /** Per test file, in report order (files the report does not name go under `?`). */
+  files: Map<string, FileCount>;
+  /** Every skipped test. */
+  skips: SkipRecord[];
 }
 
 /** Returns a count of zero. */
 export function emptyCount(): TestCount {
-  return { passed: 0, failed: 0, skipped: 0, failures: [] };
+  return {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    failures: [],
+    details: [],
+    files: new Map(),
+    skips: [],
+  };
 }
 
 /** Adds `other` into `into`. */
@@ -58,6 +91,33 @@ export function addCount(into: TestCount, other: TestCount): void {
   into.failed += other.failed;
   into.skipped += other.skipped;
   into.failures.push(...other.failures);
+  into.details.push(...other.details);
+  for (const [file, count] of other.files) {
+    const mine = fileCount(into, file);
+    mine.passed += count.passed;
+    mine.failed += count.failed;
+    mine.skipped += count.skipped;
+  }
+  into.skips.push(...other.skips);
+}
+
+/** The counts of `file` in `count`, created at zero when missing. */
+export function fileCount(count: TestCount, file: string): FileCount {
+  let found = count.files.get(file);
+  if (found === undefined) {
+    found = { passed: 0, failed: 0, skipped: 0 };
+    count.files.set(file, found);
+  }
+  return found;
+}
+
+function recordLeaf(
+  count: TestCount,
+  file: string,
+  outcome: "passed" | "failed" | "skipped",
+): void {
+  count[outcome]++;
+  fileCount(count, file)[outcome]++;
 }
 
 const ENTITIES: Readonly<Record<string, string>> = {
@@ -94,13 +154,17 @@ function parseAttributes(source: string): Record<string, string> {
  * @throws {SyntaxError} When tags are not balanced.
  */
 export function parseXml(source: string): XmlElement {
-  const root: XmlElement = { name: "#document", attributes: {}, children: [] };
+  const root: XmlElement = { name: "#document", attributes: {}, children: [], text: "" };
   const stack: XmlElement[] = [root];
   const tag =
     /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][\s\S]*?>|<\/\s*([^\s>]+)\s*>|<([^\s/>]+)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/g;
+  let last = 0;
   for (const match of source.matchAll(tag)) {
-    const [, closing, opening, attributes = "", selfClosing] = match;
+    const [whole, closing, opening, attributes = "", selfClosing] = match;
     const parent = stack[stack.length - 1]!;
+    parent.text += decodeEntities(source.slice(last, match.index));
+    last = match.index + whole.length;
+    if (whole.startsWith("<![CDATA[")) parent.text += whole.slice(9, -3);
     if (closing !== undefined) {
       if (parent.name !== closing || stack.length === 1) {
         throw new SyntaxError(`Cannot parse XML: unexpected </${closing}> inside <${parent.name}>`);
@@ -111,6 +175,7 @@ export function parseXml(source: string): XmlElement {
         name: opening,
         attributes: parseAttributes(attributes),
         children: [],
+        text: "",
       };
       parent.children.push(element);
       if (selfClosing !== "/") stack.push(element);
@@ -132,6 +197,21 @@ function failureMessage(testcase: XmlElement): string | undefined {
   return failure.attributes["message"] ?? failure.attributes["type"] ?? "failed";
 }
 
+function failureDetail(testcase: XmlElement, label: string): string {
+  const failure = childNamed(testcase, "failure", "error");
+  const message = failure?.attributes["message"] ?? "";
+  const body = (failure?.text ?? "").trim();
+  const text = body === "" || body.includes(message.trim())
+    ? body || message
+    : `${message}\n${body}`;
+  return `✖ ${label}\n${text.trim().replace(/^/gm, "    ")}`;
+}
+
+function skipReason(testcase: XmlElement): string | undefined {
+  const message = childNamed(testcase, "skipped")?.attributes["message"];
+  return message === undefined || message === "" || message === "skipped" ? undefined : message;
+}
+
 function firstLine(text: string): string {
   const line = text.trim().split("\n", 1)[0] ?? "";
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
@@ -141,24 +221,39 @@ function firstLine(text: string): string {
  * Counts the `<testcase>` elements under `element`, each as one leaf. Used
  * for Node's and Bun's reports, where test cases are exactly the leaves.
  */
-function countTestcases(element: XmlElement, path: string[], count: TestCount): void {
+function countTestcases(
+  element: XmlElement,
+  path: string[],
+  count: TestCount,
+  file = "?",
+): void {
   for (const child of element.children) {
     if (child.name === "testsuite") {
       const name = child.attributes["name"] ?? "";
-      countTestcases(child, name === "" ? path : [...path, name], count);
+      const childFile = child.attributes["file"];
+      // Bun's file-level suite is named after the file: it is the file, not a describe().
+      if (childFile !== undefined && childFile === name) {
+        countTestcases(child, path, count, childFile);
+      } else {
+        countTestcases(child, name === "" ? path : [...path, name], count, childFile ?? file);
+      }
     } else if (child.name === "testcase") {
       const message = failureMessage(child);
+      const name = [...path, child.attributes["name"] ?? "?"].join(" > ");
+      const label = file === "?" ? name : `${file} > ${name}`;
       if (message !== undefined) {
-        count.failed++;
-        const name = [...path, child.attributes["name"] ?? "?"].join(" > ");
-        count.failures.push(`${name}: ${firstLine(message)}`);
+        recordLeaf(count, file, "failed");
+        count.failures.push(`${label}: ${firstLine(message)}`);
+        count.details.push(failureDetail(child, label));
       } else if (childNamed(child, "skipped") !== undefined) {
-        count.skipped++;
+        recordLeaf(count, file, "skipped");
+        const reason = skipReason(child);
+        count.skips.push({ file, name, ...(reason === undefined ? {} : { reason }) });
       } else {
-        count.passed++;
+        recordLeaf(count, file, "passed");
       }
     } else {
-      countTestcases(child, path, count);
+      countTestcases(child, path, count, file);
     }
   }
 }
@@ -225,23 +320,37 @@ export function countDenoReport(report: XmlElement): TestCount {
     const parts = name.split(" > ");
     for (let i = 1; i < parts.length; i++) parents.add(parts.slice(0, i).join(" > "));
   }
+  // Deno names a step's file "ext:deno_node/testing.ts": take the file of its top-level test.
+  const topFiles = new Map<string, string>();
+  for (const testcase of testcases) {
+    const name = testcase.attributes["name"] ?? "";
+    const file = testcase.attributes["classname"] ?? "";
+    if (!name.includes(" > ") && file.startsWith("./")) topFiles.set(name, file.slice(2));
+  }
   testcases.forEach((testcase, index) => {
     const name = names[index]!;
-    const file = testcase.attributes["classname"] ?? "";
-    const label = file.startsWith("./") ? `${file.slice(2)} > ${name}` : name;
+    const classname = testcase.attributes["classname"] ?? "";
+    const file = classname.startsWith("./")
+      ? classname.slice(2)
+      : topFiles.get(name.split(" > ")[0]!) ?? "?";
+    const label = file === "?" ? name : `${file} > ${name}`;
     const message = failureMessage(testcase);
     if (parents.has(name)) {
       if (message !== undefined && !STEP_FAILURE.test(message)) {
-        count.failed++;
+        recordLeaf(count, file, "failed");
         count.failures.push(`${label}: ${firstLine(message)}`);
+        count.details.push(failureDetail(testcase, label));
       }
     } else if (message !== undefined) {
-      count.failed++;
+      recordLeaf(count, file, "failed");
       count.failures.push(`${label}: ${firstLine(message)}`);
+      count.details.push(failureDetail(testcase, label));
     } else if (childNamed(testcase, "skipped") !== undefined) {
-      count.skipped++;
+      recordLeaf(count, file, "skipped");
+      const reason = skipReason(testcase);
+      count.skips.push({ file, name, ...(reason === undefined ? {} : { reason }) });
     } else {
-      count.passed++;
+      recordLeaf(count, file, "passed");
     }
   });
   return count;

@@ -204,15 +204,69 @@ function packageJson(entries: readonly Entry[], version: string): Record<string,
 }
 
 /**
+ * The package specifier a user would import `source` (a path relative to
+ * the root) from: the export whose file it is, else the export of its
+ * folder (`src/protocol/**` → `wsport/protocol`, `src/transport/memory.ts`
+ * → `wsport/testing`), else `wsport`.
+ */
+export function packageSpecifier(source: string, entries: readonly Entry[]): string {
+  const name = (entry: Entry) =>
+    entry.exportPath === "." ? "wsport" : `wsport/${entry.exportPath.slice(2)}`;
+  const exact = entries.find((entry) => entry.source === source);
+  if (exact !== undefined) return name(exact);
+  if (source === "src/transport/memory.ts") return "wsport/testing";
+  const folder = entries.find((entry) =>
+    entry.source.endsWith("/mod.ts") &&
+    source.startsWith(entry.source.slice(0, -"mod.ts".length))
+  );
+  return folder === undefined ? "wsport" : name(folder);
+}
+
+/**
+ * Rewrites the relative imports of JSDoc examples (` * import … from
+ * "../x.ts"`) and the JSR name (`@wsport/wsport`) in a `.d.ts` to the npm
+ * package's specifiers, so that the examples a user sees in an editor
+ * import from `"wsport"`.
+ *
+ * @param text The declaration file.
+ * @param source Its source file, relative to the root (`src/web/websocket.ts`).
+ * @param entries The package's entries.
+ * @returns The rewritten text.
+ */
+export function rewriteExampleImports(
+  text: string,
+  source: string,
+  entries: readonly Entry[],
+): string {
+  const dir = source.includes("/") ? source.slice(0, source.lastIndexOf("/")) : "";
+  return text.replace(
+    /^(\s*\*\s*(?:import|export)\b[^\n]*?\bfrom\s*["'])@wsport\/wsport(?=["'\/])/gm,
+    "$1wsport",
+  ).replace(
+    /^(\s*\*\s*(?:import|export)\b[^\n]*?\bfrom\s*)(["'])(\.{1,2}\/[^"'\n]*?)\2/gm,
+    (_whole, head: string, quote: string, relative: string) => {
+      const parts = dir === "" ? [] : dir.split("/");
+      for (const part of relative.split("/")) {
+        if (part === "..") parts.pop();
+        else if (part !== ".") parts.push(part);
+      }
+      return `${head}${quote}${packageSpecifier(parts.join("/"), entries)}${quote}`;
+    },
+  );
+}
+
+/**
  * Rewrites `./x.ts` to `./x.js` in the emitted `.d.ts` files:
  * `rewriteRelativeImportExtensions` changes only the JavaScript, and
  * TypeScript before 5.0 rejects `.ts` in declaration imports.
  */
-function rewriteDeclarationImports(): void {
+function rewriteDeclarationImports(entries: readonly Entry[]): void {
   const relativeTs = /((?:from|import)\s*\(?\s*)(["'])(\.{1,2}\/[^"'\n]*?)\.ts\2/g;
   for (const file of listFiles(NPM_DIR, (path) => path.endsWith(".d.ts"))) {
     const text = Deno.readTextFileSync(`${ROOT}/${file}`);
-    const rewritten = text.replace(relativeTs, "$1$2$3.js$2");
+    const source = file.replace(/^npm\/(?:esm|cjs)\//, "").replace(/\.d\.ts$/, ".ts");
+    const rewritten = rewriteExampleImports(text, source, entries)
+      .replace(relativeTs, "$1$2$3.js$2");
     if (rewritten !== text) Deno.writeTextFileSync(`${ROOT}/${file}`, rewritten);
   }
 }
@@ -263,7 +317,7 @@ export async function buildPackage(): Promise<StepResult & { entries: Entry[] }>
   if ((esm.code !== 0 || cjs.code !== 0) && esmErrors.length + cjsOnly.length === 0) {
     problems.push(`tsc exited with code ${esm.code} (ESM) and ${cjs.code} (CommonJS)`);
   }
-  rewriteDeclarationImports();
+  rewriteDeclarationImports(entries);
   writeJson(`${NPM_DIR}/cjs/package.json`, { type: "commonjs" });
   const version = readJson<DenoConfig>("deno.json").version ?? "0.0.0";
   writeJson(`${NPM_DIR}/package.json`, packageJson(entries, version));

@@ -7,13 +7,25 @@
  * four run, in that order; each goes on whatever the others did.
  *
  * - **check**: `deno check`, `deno lint`, `deno fmt --check`, `deno doc --lint`,
- *   `scripts/check_core.ts`, `scripts/check_test_map.ts`, and the JSDoc
+ *   `scripts/check_core.ts`, `scripts/check_cycles.ts`, `scripts/check_test_map.ts`, and the JSDoc
  *   examples under `deno test --doc`.
  * - **deno**: `deno test -A --no-check` over the test files (types are the
  *   business of the check section and of the npm build).
  * - **bun**: `bun test` over the same files.
- * - **node**: `scripts/build_npm.ts` builds and checks the npm package and
- *   compiles the tests against it; `node --test` runs them.
+ * - **node**: `scripts/build_npm.ts` builds and checks the npm package,
+ *   `scripts/check_package_types.ts` type-checks the packed package without
+ *   the DOM lib for Node 20's, 22's and 24's `@types/node`,
+ *   `scripts/check_install.ts` takes the README's install routes in scratch
+ *   projects to an echo round trip and runs the publish dry-runs, the tests are
+ *   compiled against the package, and `node --test` runs them.
+ *
+ * Output: one line per test file (`✔ tests/x_test.ts  12 passed, 1
+ * skipped`), then each failure in full as its runner reported it, and at
+ * the end the skips counted by reason (Node's report keeps the reason given
+ * with `skip: "…"`; Deno's and Bun's drop it, so theirs take Node's reason
+ * for the test of the same name). Deno's and Bun's own output is shown only
+ * when a runner crashed or reported an error outside any test; `--verbose`
+ * shows it all. Node prints its lines through `scripts/_node_reporter.mjs`.
  *
  * Tests are counted from each runner's JUnit report as leaf tests (see
  * `scripts/_junit.ts`). The closing line sums the three runtimes; each
@@ -56,7 +68,9 @@ import { exists, listFiles, listTestFiles, ROOT } from "./_files.ts";
 import { formatSeconds, type ProcessResult, runProcess } from "./_process.ts";
 import { BUILD_DIR, buildNodeTests, buildPackage, checkPackage } from "./build_npm.ts";
 import { checkCore } from "./check_core.ts";
-import { checkTestMap } from "./check_test_map.ts";
+import { checkCycles } from "./check_cycles.ts";
+import { checkInstall } from "./check_install.ts";
+import { checkPackageTypes } from "./check_package_types.ts";
 
 type Section = "check" | "deno" | "bun" | "node";
 type Runtime = Exclude<Section, "check">;
@@ -184,7 +198,8 @@ async function runDocTests(binaries: Binaries, env: Record<string, string>): Pro
     "--reporter=dot",
     `--junit-path=${report}`,
     ...targets,
-  ], { cwd: ROOT, env, timeoutMs: timeoutMs() });
+  ], { cwd: ROOT, env, echo: false, timeoutMs: timeoutMs() });
+  if (result.code !== 0) console.log(result.output);
   const parsed = readReport(report);
   const count = parsed === undefined ? undefined : countDenoReport(parsed);
   const detail = count === undefined ? undefined : `${count.passed} passed, ${count.failed} failed`;
@@ -216,8 +231,17 @@ async function runChecks(binaries: Binaries, env: Record<string, string>): Promi
   }
   console.log("\n$ deno run -A scripts/check_core.ts");
   await timedCheck("check_core", checkCore);
-  console.log("\n$ deno run -A scripts/check_test_map.ts");
-  await timedCheck("check_test_map", checkTestMap);
+  console.log("\n$ deno run -A scripts/check_cycles.ts");
+  await timedCheck("check_cycles", () => checkCycles());
+  // Through `deno task`, which must run node_modules/.bin/deno (the native binary the `deno` npm
+  // package installs) as a program: deno.json's tasks call `env deno` for that.
+  console.log("\n$ deno task check:test-map");
+  const task = await runProcess(deno, ["task", "check:test-map"], {
+    cwd: ROOT,
+    env,
+    timeoutMs: timeoutMs(),
+  });
+  recordCheck("check_test_map (through deno task)", task.code === 0, task.durationMs);
   console.log("\n$ deno test --doc mod.ts src/");
   await runDocTests(binaries, env);
 }
@@ -281,7 +305,7 @@ function plan(runtime: Runtime, binaries: Binaries, verbose: boolean): RunnerPla
           "--test-timeout=60000",
           "--test-reporter=junit",
           `--test-reporter-destination=${report}`,
-          `--test-reporter=${verbose ? "spec" : "dot"}`,
+          `--test-reporter=${verbose ? "spec" : `${ROOT}/scripts/_node_reporter.mjs`}`,
           "--test-reporter-destination=stdout",
           ...files,
         ],
@@ -301,6 +325,7 @@ async function runFiles(
   files: readonly string[],
   env: Record<string, string>,
   reportName: string,
+  options: { readonly verbose: boolean },
 ): Promise<TestCount> {
   const report = `${REPORT_DIR}/${reportName}.xml`;
   removeFile(report);
@@ -309,19 +334,35 @@ async function runFiles(
   console.log(
     `$ ${runtime} ${shown.join(" ")}${files.length === 1 ? "" : ` (${files.length} files)`}`,
   );
+  // Deno's and Bun's own output is kept for when it is needed (a crash, an error outside any
+  // test) and replaced by one line per file; Node prints its lines through scripts/_node_reporter.mjs.
+  const echo = runtime === "node" || options.verbose;
   const result = await runProcess(runner.command, args, {
     cwd: ROOT,
     env,
+    echo,
     timeoutMs: timeoutMs(),
   });
   const parsed = readReport(report);
+  if (!echo && (parsed === undefined || result.code !== 0)) {
+    const lines = result.output.trimEnd().split("\n");
+    const shownLines = parsed === undefined ? lines.slice(-200) : lines.slice(-60);
+    if (parsed === undefined || /^\s*\d+ errors?\s*$/m.test(result.output)) {
+      console.log(`--- ${runtime}'s own output (last ${shownLines.length} lines) ---`);
+      console.log(shownLines.join("\n"));
+      console.log(`--- end of ${runtime}'s output ---`);
+    }
+  }
   if (parsed === undefined) {
     const why = result.timedOut ? "ran out of time" : `exited with code ${result.code}`;
     if (files.length > 1 && !result.timedOut) {
       console.error(`\n${runtime}: the run ${why} without a report; running each file alone`);
       const count = emptyCount();
       for (const [index, file] of files.entries()) {
-        addCount(count, await runFiles(runtime, runner, [file], env, `${reportName}_${index}`));
+        addCount(
+          count,
+          await runFiles(runtime, runner, [file], env, `${reportName}_${index}`, options),
+        );
       }
       return count;
     }
@@ -360,6 +401,26 @@ async function buildForNode(testFiles: readonly string[]): Promise<string[]> {
       pack.problems.join("; "),
     );
   }
+  if (exists(".test-build/smoke/node_modules/wsport/package.json")) {
+    started = performance.now();
+    const types = await checkPackageTypes();
+    recordCheck(
+      "npm package types (@types/node 20/22/24, no DOM)",
+      types.ok,
+      performance.now() - started,
+      types.problems.join("; "),
+    );
+  }
+  if (exists(".test-build/smoke/node_modules/wsport/package.json")) {
+    started = performance.now();
+    const install = await checkInstall();
+    recordCheck(
+      "install routes → echo (npm+Node 20/22/24, Bun, Deno; publish dry-runs)",
+      install.ok,
+      performance.now() - started,
+      install.problems.join("; "),
+    );
+  }
   started = performance.now();
   const tests = await buildNodeTests(testFiles);
   recordCheck(
@@ -389,13 +450,65 @@ async function runRuntime(
   } else if (files.length === 0) {
     count = emptyCount();
   } else {
-    count = await runFiles(runtime, plan(runtime, binaries, options.verbose), files, env, runtime);
+    const runner = plan(runtime, binaries, options.verbose);
+    count = await runFiles(runtime, runner, files, env, runtime, options);
+    if (runtime !== "node") printFileLines(count);
+    printFailureDetails(runtime, count);
   }
   if (count.passed + count.failed + count.skipped === 0) {
     count.failed++;
     count.failures.push(`${runtime} ran no test (${files.length} test file(s))`);
   }
   runtimes.push({ runtime, count, durationMs: performance.now() - started });
+}
+
+// ---------------------------------------------------------------- output
+
+/** One line per test file: `✔ tests/x_test.ts  12 passed, 1 skipped`. */
+function printFileLines(count: TestCount): void {
+  for (const [file, counts] of [...count.files].sort(([a], [b]) => a.localeCompare(b))) {
+    const parts = [`${counts.passed} passed`];
+    if (counts.failed > 0) parts.push(`${counts.failed} failed`);
+    if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
+    console.log(`${counts.failed > 0 ? "✖" : "✔"} ${file}  ${parts.join(", ")}`);
+  }
+}
+
+/** Every failure in full, as the runner reported it. */
+function printFailureDetails(runtime: Runtime, count: TestCount): void {
+  if (count.details.length === 0) return;
+  console.log(`\n${runtime}: ${count.details.length} failure(s) in full:\n`);
+  for (const detail of count.details) console.log(`${detail}\n`);
+}
+
+/**
+ * Skips counted by reason, per runtime. Deno's and Bun's reports drop the
+ * reason given with `skip: "…"`; Node's keep it, so a Deno or Bun skip takes
+ * the reason Node gave for the test of the same name, when Node skipped it too.
+ */
+function printSkips(): void {
+  const nodeReasons = new Map<string, string>();
+  for (const { runtime, count } of runtimes) {
+    if (runtime !== "node") continue;
+    for (const skip of count.skips) {
+      if (skip.reason !== undefined) nodeReasons.set(skip.name, skip.reason);
+    }
+  }
+  const lines: string[] = [];
+  for (const { runtime, count } of runtimes) {
+    const byReason = new Map<string, number>();
+    for (const skip of count.skips) {
+      const reason = skip.reason ?? nodeReasons.get(skip.name) ??
+        `no reason in ${runtime}'s report (${skip.file})`;
+      byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, n] of [...byReason].sort((a, b) => b[1] - a[1])) {
+      lines.push(`  ${runtime.padEnd(5)} ${String(n).padStart(4)}  ${reason}`);
+    }
+  }
+  if (lines.length === 0) return;
+  console.log("\nSkipped, by reason:");
+  for (const line of lines) console.log(line);
 }
 
 // ---------------------------------------------------------------- summary
@@ -418,6 +531,7 @@ function printSummary(totalMs: number): number {
     console.log(`${runtime.padEnd(6)} ${countLine(count).padEnd(44)} ${formatSeconds(durationMs)}`);
     addCount(total, count);
   }
+  printSkips();
   const failedChecks = checks.filter((check) => !check.ok);
   const failures = [
     ...failedChecks.map((check) => `check: ${check.name}`),

@@ -8,14 +8,14 @@
 
 import { Driver } from "./driver.ts";
 import { Heartbeat, MAX_TIMER } from "./keepalive.ts";
-import type { TraceRecord } from "./protocol/connection.ts";
-import type { ClientConnectionOptions } from "./protocol/connection.ts";
+import type { TraceRecord } from "./protocol/connection/connection.ts";
+import type { ClientConnectionOptions } from "./protocol/connection/connection.ts";
 import {
   type ClientProtocolConnection,
   createClientConnection,
-  isLegacyVersion,
-} from "./protocol/protocol_version.ts";
-import type { ConnectionEvent } from "./protocol/events.ts";
+} from "./protocol/create_client_connection.ts";
+import { isLegacyVersion } from "./protocol/protocol_version.ts";
+import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
 import { getDefaultConnector } from "./transport/select.ts";
@@ -180,27 +180,7 @@ export function startClient(
   onEvent: (event: ConnectionEvent) => void,
   onFailure: (reason: unknown) => void,
 ): ClientRun {
-  const handshakeTimeout = milliseconds(
-    "handshakeTimeout",
-    options.handshakeTimeout,
-    DEFAULT_TIMEOUTS.handshakeTimeout,
-  );
-  const closeTimeout = milliseconds(
-    "closeTimeout",
-    options.closeTimeout,
-    DEFAULT_TIMEOUTS.closeTimeout,
-  );
-  const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, handshakeTimeout);
-  const pingInterval = milliseconds(
-    "pingInterval",
-    options.pingInterval,
-    DEFAULT_TIMEOUTS.pingInterval,
-  );
-  const pongTimeout = milliseconds(
-    "pongTimeout",
-    options.pongTimeout,
-    DEFAULT_TIMEOUTS.pongTimeout,
-  );
+  const timeouts = resolveTimeouts(options);
   const trace = options.trace;
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   const connection = createClientConnection(url, { ...options, protocols });
@@ -209,39 +189,13 @@ export function startClient(
   let failure: unknown;
   let driver: Driver | null = null;
   let failed = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let connectTimer: ReturnType<typeof setTimeout> | undefined;
-  const heartbeat = new Heartbeat({
-    // hybi-00 and hixie-75 have no ping frame: no keepalive for them.
-    interval: isLegacyVersion(connection.protocolVersion) ? 0 : pingInterval,
-    timeout: pongTimeout,
-    sendPing(data) {
-      if (driver === null) {
-        throw new DOMException("Cannot ping: the connection is not open", "InvalidStateError");
-      }
-      driver.act((c) => c.sendPing(data));
-    },
-    onTimeout(error) {
-      // Fail with 1011 (python-websockets' "keepalive ping timeout"), then
-      // close at once: a peer that does not answer pings will not answer a close.
-      if (driver === null) return;
-      onFailure(error);
-      driver.act((c) => c.fail(1011, "keepalive ping timeout"));
-      driver.abort();
-    },
-    ...(options.isReading === undefined ? {} : { isReading: options.isReading }),
-  });
-
-  function clearTimers(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    if (connectTimer !== undefined) clearTimeout(connectTimer);
-    timer = connectTimer = undefined;
-  }
+  let timers: OpeningTimers | null = null;
+  const heartbeat = createHeartbeat(connection, timeouts, options, () => driver, onFailure);
 
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
     failed = true;
-    clearTimers();
+    timers?.clear();
     options.signal?.removeEventListener("abort", onSignalAbort);
     failure = reason;
     attempt?.abort(reason);
@@ -273,57 +227,29 @@ export function startClient(
   const driverPromise = (async () => {
     if (options.signal?.aborted) throw options.signal.reason;
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
-    timer = setTimeout(
-      () =>
-        fail(
-          new DOMException(
-            `Cannot open connection: no handshake within ${handshakeTimeout} ms`,
-            "TimeoutError",
-          ),
-        ),
-      handshakeTimeout,
-    );
-    if (connectTimeout < handshakeTimeout) {
-      connectTimer = setTimeout(
-        () =>
-          fail(
-            new DOMException(
-              `Cannot open connection: no TCP/TLS connection within ${connectTimeout} ms`,
-              "TimeoutError",
-            ),
-          ),
-        connectTimeout,
-      );
-    }
-    const connector = options.transport ?? await getDefaultConnector();
-    trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
-    const transport: Transport = await connector({
-      hostname: connection.url.hostname,
-      port: connection.url.port,
-      tls: connection.url.secure ? (options.tls ?? {}) : undefined,
-      signal: attempt!.signal,
-    });
+    const opening = startOpeningTimers(timeouts, fail);
+    timers = opening;
+    const transport = await connectTransport(connection, options, attempt!.signal);
     attempt = null;
     if (failed) {
       transport.close();
       throw failure;
     }
-    if (connectTimer !== undefined) clearTimeout(connectTimer);
-    connectTimer = undefined;
+    opening.connected();
     trace?.({ type: "phase", phase: "connected", tls: transport.tls });
     driver = new Driver(connection, transport, {
-      closeTimeout,
+      closeTimeout: timeouts.closeTimeout,
       onEvent(event) {
         switch (event.type) {
           case "open":
-            clearTimers();
+            opening.clear();
             heartbeat.start();
             break;
           case "pong":
             heartbeat.receivePong(event.data);
             break;
           case "close":
-            clearTimers();
+            opening.clear();
             heartbeat.stop(() =>
               new DOMException("Cannot ping: the connection closed", "InvalidStateError")
             );
@@ -339,4 +265,140 @@ export function startClient(
   })();
   driverPromise.catch((reason) => fail(reason));
   return { connection, driver: driverPromise, abort: fail, heartbeat };
+}
+
+/** The timeouts of {@linkcode ClientOptions}, checked, with their defaults applied. */
+interface Timeouts {
+  readonly handshakeTimeout: number;
+  readonly closeTimeout: number;
+  readonly connectTimeout: number;
+  readonly pingInterval: number;
+  readonly pongTimeout: number;
+}
+
+/** Checks the timeout options and applies their defaults (`connectTimeout`: the handshake's). */
+function resolveTimeouts(options: ClientOptions): Timeouts {
+  const handshakeTimeout = milliseconds(
+    "handshakeTimeout",
+    options.handshakeTimeout,
+    DEFAULT_TIMEOUTS.handshakeTimeout,
+  );
+  const closeTimeout = milliseconds(
+    "closeTimeout",
+    options.closeTimeout,
+    DEFAULT_TIMEOUTS.closeTimeout,
+  );
+  const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, handshakeTimeout);
+  const pingInterval = milliseconds(
+    "pingInterval",
+    options.pingInterval,
+    DEFAULT_TIMEOUTS.pingInterval,
+  );
+  const pongTimeout = milliseconds(
+    "pongTimeout",
+    options.pongTimeout,
+    DEFAULT_TIMEOUTS.pongTimeout,
+  );
+  return { handshakeTimeout, closeTimeout, connectTimeout, pingInterval, pongTimeout };
+}
+
+/**
+ * The keepalive of one connection: pings through the driver once there is
+ * one, and fails the connection (1011) when a pong is late.
+ */
+function createHeartbeat(
+  connection: ClientProtocolConnection,
+  { pingInterval, pongTimeout }: Timeouts,
+  options: StartOptions,
+  currentDriver: () => Driver | null,
+  onFailure: (reason: unknown) => void,
+): Heartbeat {
+  return new Heartbeat({
+    // hybi-00 and hixie-75 have no ping frame: no keepalive for them.
+    interval: isLegacyVersion(connection.protocolVersion) ? 0 : pingInterval,
+    timeout: pongTimeout,
+    sendPing(data) {
+      const driver = currentDriver();
+      if (driver === null) {
+        throw new DOMException("Cannot ping: the connection is not open", "InvalidStateError");
+      }
+      driver.act((c) => c.sendPing(data));
+    },
+    onTimeout(error) {
+      // Fail with 1011 (python-websockets' "keepalive ping timeout"), then
+      // close at once: a peer that does not answer pings will not answer a close.
+      const driver = currentDriver();
+      if (driver === null) return;
+      onFailure(error);
+      driver.act((c) => c.fail(1011, "keepalive ping timeout"));
+      driver.abort();
+    },
+    ...(options.isReading === undefined ? {} : { isReading: options.isReading }),
+  });
+}
+
+/** The deadlines of the opening: the whole handshake, and the TCP/TLS connection within it. */
+interface OpeningTimers {
+  /** The transport is open: stops the connection deadline. */
+  connected(): void;
+  /** The opening ended (open, closed or failed): stops both. */
+  clear(): void;
+}
+
+/** Starts the opening deadlines; each calls `fail` with a `TimeoutError` when it passes. */
+function startOpeningTimers(
+  { handshakeTimeout, connectTimeout }: Timeouts,
+  fail: (reason: unknown) => void,
+): OpeningTimers {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let connectTimer: ReturnType<typeof setTimeout> | undefined;
+  timer = setTimeout(
+    () =>
+      fail(
+        new DOMException(
+          `Cannot open connection: no handshake within ${handshakeTimeout} ms`,
+          "TimeoutError",
+        ),
+      ),
+    handshakeTimeout,
+  );
+  if (connectTimeout < handshakeTimeout) {
+    connectTimer = setTimeout(
+      () =>
+        fail(
+          new DOMException(
+            `Cannot open connection: no TCP/TLS connection within ${connectTimeout} ms`,
+            "TimeoutError",
+          ),
+        ),
+      connectTimeout,
+    );
+  }
+  return {
+    connected() {
+      if (connectTimer !== undefined) clearTimeout(connectTimer);
+      connectTimer = undefined;
+    },
+    clear() {
+      if (timer !== undefined) clearTimeout(timer);
+      if (connectTimer !== undefined) clearTimeout(connectTimer);
+      timer = connectTimer = undefined;
+    },
+  };
+}
+
+/** Opens the byte stream to the connection's host with the chosen (or the runtime's) connector. */
+async function connectTransport(
+  connection: ClientProtocolConnection,
+  options: ClientOptions,
+  signal: AbortSignal,
+): Promise<Transport> {
+  const connector = options.transport ?? await getDefaultConnector();
+  options.trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
+  return await connector({
+    hostname: connection.url.hostname,
+    port: connection.url.port,
+    tls: connection.url.secure ? (options.tls ?? {}) : undefined,
+    signal,
+  });
 }

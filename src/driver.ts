@@ -16,9 +16,9 @@
  * @module
  */
 
-import { concatBytes } from "./protocol/_bytes.ts";
-import type { ProtocolConnection } from "./protocol/connection.ts";
-import type { ConnectionEvent } from "./protocol/events.ts";
+import { concatBytes } from "./protocol/encoding/_bytes.ts";
+import type { ProtocolConnection } from "./protocol/connection/connection.ts";
+import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import type { Bytes, Transport } from "./transport/types.ts";
 
 /**

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ServerConnection } from "./protocol/server_connection.ts";
+import { ServerConnection } from "./protocol/server/server_connection.ts";
 import type { Connector, Transport } from "./transport/types.ts";
 import { createMemoryConnector } from "./transport/memory.ts";
 

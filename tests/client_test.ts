@@ -17,7 +17,7 @@ import {
   type StartOptions,
 } from "../src/client.ts";
 import { Driver } from "../src/driver.ts";
-import type { ConnectionEvent } from "../src/protocol/events.ts";
+import type { ConnectionEvent } from "../src/protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "../src/protocol/errors.ts";
 import { type ConnectOptions, type Transport, TransportError } from "../src/transport/types.ts";
 import { cleanUp, createFakeServer, delay, onCleanUp, trackTimers } from "./_util/fake_server.ts";

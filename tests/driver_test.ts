@@ -9,10 +9,10 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { Driver } from "../src/driver.ts";
-import { Connection } from "../src/protocol/connection.ts";
+import { Connection } from "../src/protocol/connection/connection.ts";
 import { InvalidStateError } from "../src/protocol/errors.ts";
-import type { ConnectionEvent } from "../src/protocol/events.ts";
-import { FrameParser } from "../src/protocol/frame_parser.ts";
+import type { ConnectionEvent } from "../src/protocol/connection/events.ts";
+import { FrameParser } from "../src/protocol/frames/frame_parser.ts";
 import { createMemoryTransportPair, type MemoryTransport } from "../src/transport/memory.ts";
 import { TransportError } from "../src/transport/types.ts";
 import {

@@ -36,6 +36,25 @@
  * request on, for all four versions: on its `request` event, call
  * `accept()` or `reject(status)`; invalid requests are refused for you.
  *
+ * ## Layout
+ *
+ * The core is layered; each folder's `mod.ts` says what it owns, and a
+ * folder imports only folders listed above it (`scripts/check_cycles.ts`
+ * fails on any import cycle, between files or folders):
+ *
+ * - `errors.ts`, `protocol_version.ts`: the error types and the version
+ *   names every layer uses;
+ * - `encoding/`: UTF-8, base64, SHA-1, MD5, random bytes;
+ * - `frames/`: the RFC 6455 frame format, its parser, close payloads;
+ * - `extensions/`: the extension interface and header grammar;
+ * - `messages/`: messages out of frames, with extensions applied;
+ * - `http/`: HTTP heads, URLs, cookies;
+ * - `handshake/`: the RFC 6455 client handshake;
+ * - `connection/`: the RFC 6455 connection, its state and events;
+ * - `legacy/`: hybi-00 and hixie-75 framing, handshakes, connections;
+ * - `server/`: the server side of all four versions;
+ * - `create_client_connection.ts`: the client factory over all four.
+ *
  * @example A whole connection over bytes
  * ```ts
  * import { ClientConnection } from "@wsport/wsport/protocol";
@@ -62,13 +81,18 @@
  * @module
  */
 
-export { ClientConnection, Connection, DEFAULT_LIMITS, ERROR_BODY_LIMIT } from "./connection.ts";
+export {
+  ClientConnection,
+  Connection,
+  DEFAULT_LIMITS,
+  ERROR_BODY_LIMIT,
+} from "./connection/mod.ts";
 export type {
   ClientConnectionOptions,
   ConnectionOptions,
   ProtocolConnection,
   TraceRecord,
-} from "./connection.ts";
+} from "./connection/mod.ts";
 export type {
   CloseEvent,
   ClosingEvent,
@@ -77,8 +101,8 @@ export type {
   OpenEvent,
   PingEvent,
   PongEvent,
-} from "./events.ts";
-export type { ConnectionState } from "./state.ts";
+} from "./connection/mod.ts";
+export type { ConnectionState } from "./connection/mod.ts";
 export {
   HandshakeError,
   InvalidStateError,
@@ -94,20 +118,20 @@ export {
   isReceivableCloseCode,
   MAX_CLOSE_REASON_BYTES,
   truncateCloseReason,
-} from "./close_code.ts";
-export type { CloseCode, ClosePayload } from "./close_code.ts";
-export { isControl, isKnownOpcode, OPCODE } from "./opcode.ts";
-export type { Opcode } from "./opcode.ts";
-export { encodeFrame, headerLength, RSV1, RSV2, RSV3 } from "./frame.ts";
-export type { Bytes, Frame } from "./frame.ts";
-export { FrameParser } from "./frame_parser.ts";
-export type { FrameParserOptions } from "./frame_parser.ts";
-export { MessageAssembler } from "./message_assembler.ts";
-export type { Message, MessageAssemblerOptions } from "./message_assembler.ts";
-export { maskInPlace } from "./mask.ts";
-export { decodeUtf8, encodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./utf8.ts";
-export { secureRandomBytes } from "./random.ts";
-export type { RandomBytes } from "./random.ts";
+} from "./frames/mod.ts";
+export type { CloseCode, ClosePayload } from "./frames/mod.ts";
+export { isControl, isKnownOpcode, OPCODE } from "./frames/mod.ts";
+export type { Opcode } from "./frames/mod.ts";
+export { encodeFrame, headerLength, RSV1, RSV2, RSV3 } from "./frames/mod.ts";
+export type { Bytes, Frame } from "./frames/mod.ts";
+export { FrameParser } from "./frames/mod.ts";
+export type { FrameParserOptions } from "./frames/mod.ts";
+export { MessageAssembler } from "./messages/mod.ts";
+export type { Message, MessageAssemblerOptions } from "./messages/mod.ts";
+export { maskInPlace } from "./frames/mod.ts";
+export { decodeUtf8, encodeUtf8, isValidUtf8, Utf8StreamDecoder } from "./encoding/mod.ts";
+export { secureRandomBytes } from "./encoding/mod.ts";
+export type { RandomBytes } from "./encoding/mod.ts";
 export {
   computeAcceptKey,
   createHandshakeRequest,
@@ -115,46 +139,38 @@ export {
   validateHandshakeResponse,
   validateProtocols,
   WEBSOCKET_GUID,
-} from "./handshake.ts";
+} from "./handshake/mod.ts";
 export type {
   HandshakeExpectation,
   HandshakeHeaders,
   HandshakeRequestOptions,
   HandshakeResult,
-} from "./handshake.ts";
-export { getHeader, ResponseHeadParser } from "./http_response.ts";
-export type { ResponseHead } from "./http_response.ts";
-export { basicAuthorization, parseWebSocketUrl } from "./url.ts";
-export type { WebSocketUrl } from "./url.ts";
-export { formatExtensionHeader, parseExtensionHeader } from "./extension.ts";
+} from "./handshake/mod.ts";
+export { getHeader, ResponseHeadParser } from "./http/mod.ts";
+export type { ResponseHead } from "./http/mod.ts";
+export { basicAuthorization, parseWebSocketUrl } from "./http/mod.ts";
+export type { WebSocketUrl } from "./http/mod.ts";
+export { formatExtensionHeader, parseExtensionHeader } from "./extensions/mod.ts";
 export type {
   Extension,
   ExtensionOfferItem,
   ExtensionParams,
   NegotiatedExtension,
-} from "./extension.ts";
-export { sha1 } from "./sha1.ts";
-export { decodeBase64, encodeBase64 } from "./base64.ts";
+} from "./extensions/mod.ts";
+export { sha1 } from "./encoding/mod.ts";
+export { decodeBase64, encodeBase64 } from "./encoding/mod.ts";
 
 // The four protocol versions (see ./protocol_version.ts), the legacy framings,
 // and the server side.
-export { md5 } from "./md5.ts";
-export {
-  createClientConnection,
-  isLegacyVersion,
-  isProtocolVersion,
-  PROTOCOL_VERSIONS,
-} from "./protocol_version.ts";
-export type {
-  ClientProtocolConnection,
-  HybiVersion,
-  LegacyVersion,
-  ProtocolVersion,
-} from "./protocol_version.ts";
-export { LegacyClientConnection, LegacyConnection } from "./legacy_connection.ts";
-export type { LegacyClientConnectionOptions } from "./legacy_connection.ts";
-export { encodeLegacyText, LEGACY_CLOSE_FRAME, LegacyFrameParser } from "./legacy_frame.ts";
-export type { LegacyFrame, LegacyFrameParserOptions } from "./legacy_frame.ts";
+export { md5 } from "./encoding/mod.ts";
+export { isLegacyVersion, isProtocolVersion, PROTOCOL_VERSIONS } from "./protocol_version.ts";
+export type { HybiVersion, LegacyVersion, ProtocolVersion } from "./protocol_version.ts";
+export { createClientConnection } from "./create_client_connection.ts";
+export type { ClientProtocolConnection } from "./create_client_connection.ts";
+export { LegacyClientConnection, LegacyConnection } from "./legacy/mod.ts";
+export type { LegacyClientConnectionOptions } from "./legacy/mod.ts";
+export { encodeLegacyText, LEGACY_CLOSE_FRAME, LegacyFrameParser } from "./legacy/mod.ts";
+export type { LegacyFrame, LegacyFrameParserOptions } from "./legacy/mod.ts";
 export {
   computeChallengeResponse,
   createLegacyHandshakeRequest,
@@ -164,22 +180,22 @@ export {
   legacyLocation,
   parseLegacyKey,
   validateLegacyHandshakeResponse,
-} from "./legacy_handshake.ts";
+} from "./legacy/mod.ts";
 export type {
   LegacyExpectation,
   LegacyKey,
   LegacyKeys,
   LegacyRequestOptions,
-} from "./legacy_handshake.ts";
-export { DEFAULT_MAX_REQUEST_HEAD_SIZE, RequestHeadParser } from "./http_request.ts";
-export type { RequestHead, RequestHeadParserOptions, RequestLine } from "./http_request.ts";
+} from "./legacy/mod.ts";
+export { DEFAULT_MAX_REQUEST_HEAD_SIZE, RequestHeadParser } from "./http/mod.ts";
+export type { RequestHead, RequestHeadParserOptions, RequestLine } from "./http/mod.ts";
 export {
   formatCookiePairs,
   formatSetCookie,
   parseCookieHeader,
   parseCookiePairs,
-} from "./cookie.ts";
-export type { CookiePair, RequestCookie, SetCookieInit } from "./cookie.ts";
+} from "./http/mod.ts";
+export type { CookiePair, RequestCookie, SetCookieInit } from "./http/mod.ts";
 export {
   checkHandshakeRequestLine,
   createHandshakeResponse,
@@ -188,18 +204,18 @@ export {
   legacyAnswer,
   parseHandshakeRequest,
   supportedVersionsHeader,
-} from "./server_handshake.ts";
+} from "./server/mod.ts";
 export type {
   HandshakeResponse,
   HandshakeResponseOptions,
   ParseRequestOptions,
   RejectOptions,
   ServerRequest,
-} from "./server_handshake.ts";
-export { ServerConnection } from "./server_connection.ts";
+} from "./server/mod.ts";
+export { ServerConnection } from "./server/mod.ts";
 export type {
   AcceptOptions,
   RequestEvent,
   ServerConnectionEvent,
   ServerConnectionOptions,
-} from "./server_connection.ts";
+} from "./server/mod.ts";

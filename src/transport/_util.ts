@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Deque } from "../protocol/deque.ts";
+import { Deque } from "../protocol/encoding/deque.ts";
 import type { Bytes } from "./types.ts";
 
 /** How a {@linkcode ReadQueue} stops and restarts its source. */

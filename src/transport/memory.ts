@@ -21,7 +21,7 @@
  * @module
  */
 
-import { Deque } from "../protocol/deque.ts";
+import { Deque } from "../protocol/encoding/deque.ts";
 import { TransportError } from "./types.ts";
 import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
 

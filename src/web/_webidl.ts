@@ -45,6 +45,13 @@ export function enforceRangeUnsignedShort(value: unknown, name: string): number 
 }
 
 /**
+ * The WebIDL `BufferSource`, declared here so that the published types need
+ * no DOM lib (a Node project with `"lib": ["ES2023"]` and `@types/node` has
+ * no global `BufferSource`).
+ */
+export type BufferSource = ArrayBuffer | ArrayBufferView;
+
+/**
  * A `BufferSource` as a view of the same bytes (no copy).
  *
  * @param data An `ArrayBuffer` or any view of one.

@@ -6,8 +6,45 @@
  * @module
  */
 
+/**
+ * The DOM's `EventInit`, declared here so that the published types need no
+ * DOM lib (a Node project with `"lib": ["ES2023"]` and `@types/node` has no
+ * global `EventInit`). Structurally the same as the DOM's.
+ */
+export interface BaseEventInit {
+  /** Whether the event bubbles. */
+  bubbles?: boolean;
+  /** Whether the event can be cancelled. */
+  cancelable?: boolean;
+  /** Whether the event crosses shadow roots. */
+  composed?: boolean;
+}
+
+/**
+ * What a WebSocket message carries: text, or binary as `binaryType` says
+ * (`ArrayBuffer`, `Blob`, or a `Uint8Array` view for "uint8array").
+ */
+export type MessageData = string | ArrayBuffer | Blob | Uint8Array<ArrayBuffer>;
+
+/**
+ * The `message` event: the fields of a DOM `MessageEvent` that a WebSocket
+ * message uses, with `data` typed.
+ */
+export interface MessageEventLike extends Event {
+  /** The message: a string, or an `ArrayBuffer`, `Blob` or `Uint8Array` as `binaryType` says. */
+  readonly data: MessageData;
+  /** The serialization of the WebSocket URL's origin. */
+  readonly origin: string;
+  /** Always "" for WebSocket messages. */
+  readonly lastEventId: string;
+  /** Always `null` for WebSocket messages. */
+  readonly source: null;
+  /** Always empty for WebSocket messages. */
+  readonly ports: readonly unknown[];
+}
+
 /** Init of {@linkcode CloseEvent} (WHATWG WebSockets §"The CloseEvent interface"). */
-export interface CloseEventInit extends EventInit {
+export interface CloseEventInit extends BaseEventInit {
   /** Whether the connection closed cleanly. */
   wasClean?: boolean;
   /** The close code. */
@@ -39,7 +76,7 @@ class FallbackCloseEvent extends Event implements CloseEventLike {
 }
 
 /** Init of {@linkcode ErrorEvent}. */
-export interface ErrorEventInit extends EventInit {
+export interface ErrorEventInit extends BaseEventInit {
   /** A description. */
   message?: string;
   /** The error object. */
@@ -107,8 +144,8 @@ export class WebSocketMessageEvent extends Event {
   }
 
   /** The message: a string, an `ArrayBuffer` or a `Blob`. */
-  get data(): unknown {
-    return this.#data;
+  get data(): MessageData {
+    return this.#data as MessageData;
   }
 
   /** The serialization of the WebSocket URL's origin. */

@@ -7,20 +7,28 @@
 
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
-import { Deque } from "../protocol/deque.ts";
-import type { ConnectionEvent } from "../protocol/events.ts";
-import type { HandshakeResult } from "../protocol/handshake.ts";
-import { encodeUtf8 } from "../protocol/utf8.ts";
+import type { ConnectionEvent } from "../protocol/connection/events.ts";
+import { Deque } from "../protocol/encoding/deque.ts";
+import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
+import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import {
   CloseEvent,
   type CloseEventLike,
   DirectMessageEvent,
   ErrorEvent,
+  type ErrorEventLike,
+  type MessageData,
+  type MessageEventLike,
   WebSocketMessageEvent,
 } from "./events.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { closeFailure, validateClose } from "./websocket_error.ts";
-import { bufferSourceBytes, clampUnsignedShort, domSyntaxError } from "./_webidl.ts";
+import {
+  type BufferSource,
+  bufferSourceBytes,
+  clampUnsignedShort,
+  domSyntaxError,
+} from "./_webidl.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -50,6 +58,29 @@ export type BinaryType = "blob" | "arraybuffer" | "uint8array";
 
 /** An event handler attribute's value (`onopen`, `onerror`, …). */
 export type WebSocketEventHandler = ((this: WebSocket, event: Event) => unknown) | null;
+
+/**
+ * The events of {@linkcode WebSocket} by type, as lib.dom's
+ * `WebSocketEventMap`: `addEventListener("message", (event) => event.data)`
+ * gets a {@linkcode MessageEventLike}, `"error"` an {@linkcode ErrorEventLike}
+ * whose `error` is the cause, `"close"` a {@linkcode CloseEventLike}.
+ */
+export interface WebSocketEventMap {
+  /** The connection opened. */
+  open: Event;
+  /** A message arrived. */
+  message: MessageEventLike;
+  /** The connection failed; `error` is the cause. */
+  error: ErrorEventLike;
+  /** The connection closed. */
+  close: CloseEventLike;
+}
+
+/** A listener of {@linkcode WebSocket} events of type `K`. */
+export type WebSocketEventListener<K extends keyof WebSocketEventMap> = (
+  this: WebSocket,
+  event: WebSocketEventMap[K],
+) => unknown;
 
 const CONNECTING = 0 as const;
 const OPEN = 1 as const;
@@ -454,7 +485,7 @@ export class WebSocket extends EventTarget {
    *
    * @returns The iterator.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageData> {
     const iterator = new MessageIterator(() => this.#iterators.delete(iterator));
     if (this.#readyState === CLOSED) iterator.end(null);
     else this.#iterators.add(iterator);
@@ -487,7 +518,7 @@ export class WebSocket extends EventTarget {
         {
           const data = this.#messageData(event.data);
           if (this.#iterators.size > 0) {
-            for (const iterator of this.#iterators) iterator.push(data);
+            for (const iterator of this.#iterators) iterator.push(data as MessageData);
           }
           if (this.#messageListeners !== 0) {
             this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
@@ -545,42 +576,6 @@ export class WebSocket extends EventTarget {
   #messageListeners = 0;
 
   /**
-   * Adds a listener (DOM "addEventListener"). `message` listeners are
-   * counted: while `onmessage` is the only one, messages are handed to it
-   * without an `EventTarget` dispatch (see `DirectMessageEvent`).
-   */
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    if (listener !== null && listener !== undefined && String(type) === "message") {
-      // A listener removed by `once` or `signal` stays counted: the
-      // dispatch then stays the general one, which is always right.
-      const keys = this.#otherMessageListeners ??= new Set();
-      keys.add(listenerKey(listener, options));
-      this.#messageListeners = keys.size;
-    }
-    super.addEventListener(type, listener, options);
-  }
-
-  /** Removes a listener (DOM "removeEventListener"). */
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    if (
-      listener !== null && listener !== undefined && String(type) === "message" &&
-      this.#otherMessageListeners !== null
-    ) {
-      this.#otherMessageListeners.delete(listenerKey(listener, options));
-      this.#messageListeners = this.#otherMessageListeners.size;
-    }
-    super.removeEventListener(type, listener, options);
-  }
-
-  /**
    * "Fire an event named message" when `onmessage` is the only listener:
    * calls it as the dispatch would (`this` is the socket, the event is at
    * its target), and reports what it throws as the dispatch does, without
@@ -634,6 +629,88 @@ export class WebSocket extends EventTarget {
     | Partial<Record<"open" | "message" | "error" | "close", (event: Event) => void>>
     | null = null;
 
+  /**
+   * Adds a listener, typed by {@linkcode WebSocketEventMap} for the
+   * WebSocket's own events. (The other types are taken from `EventTarget`,
+   * so that the declarations need no DOM lib.)
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options `once`, `signal`, … as for any `EventTarget`.
+   */
+  override addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<K> | null,
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void;
+  /**
+   * The same for any other event type, untyped as on `EventTarget`.
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options As for any `EventTarget`.
+   */
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["addEventListener"]>[2],
+  ): void {
+    // `message` listeners are counted: while `onmessage` is the only one,
+    // messages are handed to it without a dispatch (see DirectMessageEvent).
+    if (listener !== null && listener !== undefined && String(type) === "message") {
+      // A listener removed by `once` or `signal` stays counted: the
+      // dispatch then stays the general one, which is always right.
+      const keys = this.#otherMessageListeners ??= new Set();
+      keys.add(listenerKey(listener, options));
+      this.#messageListeners = keys.size;
+    }
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Removes a listener added with {@linkcode WebSocket.addEventListener}.
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options `capture`, as when it was added.
+   */
+  override removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: WebSocketEventListener<K> | null,
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void;
+  /**
+   * The same for any other event type, untyped as on `EventTarget`.
+   *
+   * @param type The event type.
+   * @param listener Called with the event.
+   * @param options As for any `EventTarget`.
+   */
+  override removeEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: Parameters<EventTarget["addEventListener"]>[1],
+    options?: Parameters<EventTarget["removeEventListener"]>[2],
+  ): void {
+    if (
+      listener !== null && listener !== undefined && String(type) === "message" &&
+      this.#otherMessageListeners !== null
+    ) {
+      this.#otherMessageListeners.delete(listenerKey(listener, options));
+      this.#messageListeners = this.#otherMessageListeners.size;
+    }
+    super.removeEventListener(type, listener, options);
+  }
+
   /** Event handler for `open`. */
   get onopen(): WebSocketEventHandler {
     return this.#handlers.open;
@@ -642,24 +719,24 @@ export class WebSocket extends EventTarget {
     this.#setHandler("open", handler);
   }
   /** Event handler for `message`. */
-  get onmessage(): ((this: WebSocket, event: MessageEvent) => unknown) | null {
-    return this.#handlers.message;
+  get onmessage(): WebSocketEventListener<"message"> | null {
+    return this.#handlers.message as WebSocketEventListener<"message"> | null;
   }
-  set onmessage(handler: ((this: WebSocket, event: MessageEvent) => unknown) | null) {
+  set onmessage(handler: WebSocketEventListener<"message"> | null) {
     this.#setHandler("message", handler as WebSocketEventHandler);
   }
-  /** Event handler for `error`. */
-  get onerror(): WebSocketEventHandler {
-    return this.#handlers.error;
+  /** Event handler for `error`: `event.error` is the cause. */
+  get onerror(): WebSocketEventListener<"error"> | null {
+    return this.#handlers.error as WebSocketEventListener<"error"> | null;
   }
-  set onerror(handler: WebSocketEventHandler) {
-    this.#setHandler("error", handler);
+  set onerror(handler: WebSocketEventListener<"error"> | null) {
+    this.#setHandler("error", handler as WebSocketEventHandler);
   }
   /** Event handler for `close`. */
-  get onclose(): ((this: WebSocket, event: CloseEventLike) => unknown) | null {
-    return this.#handlers.close;
+  get onclose(): WebSocketEventListener<"close"> | null {
+    return this.#handlers.close as WebSocketEventListener<"close"> | null;
   }
-  set onclose(handler: ((this: WebSocket, event: CloseEventLike) => unknown) | null) {
+  set onclose(handler: WebSocketEventListener<"close"> | null) {
     this.#setHandler("close", handler as WebSocketEventHandler);
   }
 }
@@ -680,8 +757,8 @@ let nextListenerId = 0;
 
 /** A key for a listener and its capture flag, the identity of a registration (DOM). */
 function listenerKey(
-  listener: EventListenerOrEventListenerObject,
-  options: boolean | EventListenerOptions | undefined,
+  listener: object,
+  options: boolean | { capture?: boolean } | undefined,
 ): string {
   let id = listenerIds.get(listener);
   if (id === undefined) listenerIds.set(listener, id = nextListenerId++);
@@ -703,10 +780,10 @@ function reportListenerError(error: unknown): void {
 }
 
 /** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */
-class MessageIterator implements AsyncIterableIterator<unknown> {
-  #queue = new Deque<unknown>();
+class MessageIterator implements AsyncIterableIterator<MessageData> {
+  #queue = new Deque<MessageData>();
   #waiting: {
-    resolve(result: IteratorResult<unknown>): void;
+    resolve(result: IteratorResult<MessageData>): void;
     reject(error: unknown): void;
   } | null = null;
   #ended = false;
@@ -717,7 +794,7 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     this.#release = release;
   }
 
-  push(data: unknown): void {
+  push(data: MessageData): void {
     if (this.#waiting !== null) {
       this.#waiting.resolve({ value: data, done: false });
       this.#waiting = null;
@@ -738,8 +815,10 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     }
   }
 
-  next(): Promise<IteratorResult<unknown>> {
-    if (this.#queue.length > 0) return Promise.resolve({ value: this.#queue.shift(), done: false });
+  next(): Promise<IteratorResult<MessageData>> {
+    if (this.#queue.length > 0) {
+      return Promise.resolve({ value: this.#queue.shift()!, done: false });
+    }
     if (this.#ended) {
       const error = this.#error;
       this.#error = null;
@@ -750,14 +829,14 @@ class MessageIterator implements AsyncIterableIterator<unknown> {
     return new Promise((resolve, reject) => (this.#waiting = { resolve, reject }));
   }
 
-  return(): Promise<IteratorResult<unknown>> {
+  return(): Promise<IteratorResult<MessageData>> {
     this.#ended = true;
     this.#queue.clear();
     this.#release();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageData> {
     return this;
   }
 }

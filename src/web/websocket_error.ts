@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/close_code.ts";
-import { encodeUtf8 } from "../protocol/utf8.ts";
+import { isApplicationCloseCode, MAX_CLOSE_REASON_BYTES } from "../protocol/frames/close_code.ts";
+import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import { enforceRangeUnsignedShort } from "./_webidl.ts";
 
 /** Init of {@linkcode WebSocketError}. */

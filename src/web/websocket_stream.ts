@@ -15,11 +15,11 @@
 
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
-import type { ConnectionEvent } from "../protocol/events.ts";
-import type { HandshakeResult } from "../protocol/handshake.ts";
-import { encodeUtf8 } from "../protocol/utf8.ts";
+import type { ConnectionEvent } from "../protocol/connection/events.ts";
+import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
+import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
-import { bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
+import { type BufferSource, bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
 import {
   closeFailure,
   validateCloseInfo,

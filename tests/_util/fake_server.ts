@@ -18,10 +18,10 @@
  * @module
  */
 
-import { decodeClosePayload, encodeClosePayload } from "../../src/protocol/close_code.ts";
-import { encodeFrame, type Frame } from "../../src/protocol/frame.ts";
-import { FrameParser } from "../../src/protocol/frame_parser.ts";
-import { computeAcceptKey } from "../../src/protocol/handshake.ts";
+import { decodeClosePayload, encodeClosePayload } from "../../src/protocol/frames/close_code.ts";
+import { encodeFrame, type Frame } from "../../src/protocol/frames/frame.ts";
+import { FrameParser } from "../../src/protocol/frames/frame_parser.ts";
+import { computeAcceptKey } from "../../src/protocol/handshake/handshake.ts";
 import {
   createMemoryConnector,
   type MemoryConnector,

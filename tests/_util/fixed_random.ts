@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RandomBytes } from "../../src/protocol/random.ts";
+import type { RandomBytes } from "../../src/protocol/encoding/random.ts";
 
 /** The masking key of the RFC 6455 §5.7 examples. */
 export const RFC_MASK: readonly number[] = [0x37, 0xfa, 0x21, 0x3d];

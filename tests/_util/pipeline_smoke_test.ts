@@ -8,7 +8,7 @@
 import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { CLOSE_CODE } from "../../src/protocol/close_code.ts";
+import { CLOSE_CODE } from "../../src/protocol/frames/close_code.ts";
 
 describe("The test pipeline", () => {
   it("imports a library module by its .ts path", () => {

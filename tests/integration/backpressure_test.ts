@@ -14,22 +14,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocket } from "../../src/web/websocket.ts";
 import { WebSocketStream } from "../../src/web/websocket_stream.ts";
-import {
-  ADAPTER_READ_HIGH_WATER_MARK,
-  assertNoLeaks,
-  createProbeConnector,
-  delay,
-  frameSize,
-  isMessage,
-  KIB,
-  MIB,
-  numbered,
-  resourceBaseline,
-  runtime,
-  startRawServer,
-  until,
-  within,
-} from "../_util/raw_ws_server.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
+import { frameSize, isMessage, KIB, MIB, numbered } from "../_util/messages.ts";
+import { ADAPTER_READ_HIGH_WATER_MARK, createProbeConnector } from "../_util/probe_connector.ts";
+import { startRawServer } from "../_util/raw_ws_server.ts";
+import { runtime } from "../_util/runtime.ts";
+import { delay, until, within } from "../_util/wait.ts";
 
 function kib(bytes: number): string {
   return `${(bytes / KIB).toFixed(0)} KiB`;

@@ -12,22 +12,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ClientTraceRecord } from "../../src/client.ts";
+import { blackHoleUnavailable, startBlackHole } from "../_util/black_hole.ts";
 import {
   type Api,
   APIS,
-  assertNoLeaks,
-  blackHoleUnavailable,
   type ClientOptionsOfBoth,
-  delay,
   openClient,
   type Outcome,
-  type RawServer,
-  type RawServerOptions,
-  resourceBaseline,
-  startBlackHole,
-  startRawServer,
-  within,
-} from "../_util/raw_ws_server.ts";
+} from "../_util/both_apis.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
+import { type RawServer, type RawServerOptions, startRawServer } from "../_util/raw_ws_server.ts";
+import { delay, within } from "../_util/wait.ts";
 
 /** Runs `body` against a fresh server, then checks that no socket or timer is left. */
 async function withServer(

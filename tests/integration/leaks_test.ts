@@ -15,24 +15,19 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { blackHoleUnavailable, startBlackHole } from "../_util/black_hole.ts";
 import {
   type Api,
   APIS,
-  assertNoLeaks,
-  blackHoleUnavailable,
   type ClientHandle,
   type ClientOptionsOfBoth,
-  createProbeConnector,
-  delay,
-  KIB,
   openClient,
-  type RawServer,
-  type RawServerOptions,
-  resourceBaseline,
-  startBlackHole,
-  startRawServer,
-  within,
-} from "../_util/raw_ws_server.ts";
+} from "../_util/both_apis.ts";
+import { assertNoLeaks, resourceBaseline } from "../_util/leaks.ts";
+import { KIB } from "../_util/messages.ts";
+import { createProbeConnector } from "../_util/probe_connector.ts";
+import { type RawServer, type RawServerOptions, startRawServer } from "../_util/raw_ws_server.ts";
+import { delay, within } from "../_util/wait.ts";
 
 /** One way for a connection to end. */
 interface Lifecycle {

@@ -14,13 +14,13 @@
 import fc from "fast-check";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isReceivableCloseCode } from "../../src/protocol/close_code.ts";
-import { ClientConnection, Connection } from "../../src/protocol/connection.ts";
+import { isReceivableCloseCode } from "../../src/protocol/frames/close_code.ts";
+import { ClientConnection, Connection } from "../../src/protocol/connection/connection.ts";
 import { HandshakeError, ProtocolError } from "../../src/protocol/errors.ts";
-import type { ConnectionEvent } from "../../src/protocol/events.ts";
-import { encodeFrame, type Frame } from "../../src/protocol/frame.ts";
-import { FrameParser } from "../../src/protocol/frame_parser.ts";
-import { computeAcceptKey } from "../../src/protocol/handshake.ts";
+import type { ConnectionEvent } from "../../src/protocol/connection/events.ts";
+import { encodeFrame, type Frame } from "../../src/protocol/frames/frame.ts";
+import { FrameParser } from "../../src/protocol/frames/frame_parser.ts";
+import { computeAcceptKey } from "../../src/protocol/handshake/handshake.ts";
 import { concat } from "../_util/chunking.ts";
 import { fixedRandomBytes } from "../_util/fixed_random.ts";
 

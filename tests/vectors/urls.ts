@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { WebSocketUrl } from "../../src/protocol/url.ts";
+import type { WebSocketUrl } from "../../src/protocol/http/url.ts";
 
 /** A URL that parses. */
 export interface UrlVector {

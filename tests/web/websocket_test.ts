@@ -28,7 +28,7 @@ import {
   utf8,
 } from "../_util/fake_server.ts";
 import { countElementMoves } from "../_util/array_moves.ts";
-import { DirectMessageEvent } from "../../src/web/events.ts";
+import { DirectMessageEvent, type MessageEventLike } from "../../src/web/events.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -1178,7 +1178,7 @@ describe("WebSocket onmessage as the only message listener (handed the event wit
   }
 
   /** What a listener sees of a message event, during and after its call. */
-  function observe(socket: WebSocket, event: MessageEvent, self: unknown) {
+  function observe(socket: WebSocket, event: MessageEventLike, self: unknown) {
     return {
       self: self === socket,
       instances: [event instanceof MessageEvent, event instanceof Event],
@@ -1197,7 +1197,7 @@ describe("WebSocket onmessage as the only message listener (handed the event wit
 
   it("passes for a dispatched MessageEvent: same attributes during and after the call", async () => {
     const seen: Record<string, unknown>[] = [];
-    const kept: MessageEvent[] = [];
+    const kept: MessageEventLike[] = [];
     for (const general of [false, true]) {
       const opened = await connectBare();
       if (general) opened.socket.addEventListener("message", () => {}); // forces dispatchEvent

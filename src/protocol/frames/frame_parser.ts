@@ -1,0 +1,290 @@
+/**
+ * The incremental frame parser (RFC 6455 §5.2).
+ *
+ * It knows only the frame format and the frame size limit. Rules about
+ * messages (continuation, RSV bits owned by extensions, message size) are
+ * checked by the `checkHeader` hook, which the message assembler provides,
+ * so that a bad frame is refused as soon as its header arrives, before its
+ * payload is buffered.
+ *
+ * The parser is a state machine with one method per state over a
+ * {@linkcode ChunkQueue}: it gives the same frames whatever the chunk
+ * boundaries are.
+ *
+ * @module
+ */
+
+import { ChunkQueue } from "./chunk_queue.ts";
+import { ProtocolError } from "../errors.ts";
+import type { Frame } from "./frame.ts";
+import { maskInPlace } from "./mask.ts";
+import { isControl, isKnownOpcode } from "./opcode.ts";
+
+/** Options of {@linkcode FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * The largest payload accepted in one frame, in bytes (§10.4). Larger
+   * frames fail with `FRAME_TOO_BIG` (close code 1009) before any of the
+   * payload is buffered.
+   */
+  readonly maxFrameSize: number;
+  /**
+   * `false` for a client, which must refuse masked frames; `true` for a
+   * server, which must refuse unmasked ones (§5.1).
+   */
+  readonly expectMask: boolean;
+  /**
+   * Called with each header before the payload is read; throws a
+   * {@linkcode ProtocolError} to refuse the frame.
+   */
+  readonly checkHeader?: (fin: boolean, rsv: number, opcode: number, length: number) => void;
+}
+
+const STATE = {
+  Header: 0,
+  Length16: 1,
+  Length64: 2,
+  MaskKey: 3,
+  Payload: 4,
+} as const;
+type ParserState = typeof STATE[keyof typeof STATE];
+
+/**
+ * Parses frames from bytes pushed in any chunks.
+ *
+ * @example Parsing RFC 6455 §5.7's unmasked "Hello", split in two
+ * ```ts
+ * import { FrameParser } from "./frame_parser.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+ * parser.push(new Uint8Array([0x81, 0x05, 0x48, 0x65]));
+ * assert.equal(parser.next(), null);
+ * parser.push(new Uint8Array([0x6c, 0x6c, 0x6f]));
+ * const frame = parser.next()!;
+ * assert.equal(frame.opcode, 1);
+ * assert.equal(new TextDecoder().decode(frame.payload), "Hello");
+ * ```
+ */
+export class FrameParser {
+  #queue = new ChunkQueue();
+  #state: ParserState = STATE.Header;
+  #maxFrameSize: number;
+  #expectMask: boolean;
+  #checkHeader: FrameParserOptions["checkHeader"];
+  // The frame being parsed.
+  #fin = false;
+  #rsv = 0;
+  #opcode = 0;
+  #masked = false;
+  #length = 0;
+  #mask: Uint8Array | null = null;
+  // A payload that spans chunks is gathered here.
+  #payload: Uint8Array | null = null;
+  #received = 0;
+
+  /**
+   * Creates a parser.
+   *
+   * @param options Limits, masking direction and the header hook.
+   */
+  constructor(options: FrameParserOptions) {
+    this.#maxFrameSize = options.maxFrameSize;
+    this.#expectMask = options.expectMask;
+    this.#checkHeader = options.checkHeader;
+  }
+
+  /**
+   * Adds received bytes. The parser keeps a reference to `chunk` until its
+   * bytes are parsed; the caller must not modify it.
+   *
+   * @param chunk The bytes.
+   */
+  push(chunk: Uint8Array): void {
+    this.#queue.push(chunk);
+  }
+
+  /** Bytes pushed and not yet returned in a frame (the partial frame's payload included). */
+  get bufferedAmount(): number {
+    return this.#queue.byteLength + this.#received;
+  }
+
+  /**
+   * Returns the next complete frame, or `null` when more bytes are needed.
+   *
+   * @returns The frame; its payload is a view into pushed chunks when it
+   * lay in one chunk.
+   * @throws {ProtocolError} When the frame breaks §5 or a limit. The parser
+   * must not be used afterwards.
+   */
+  next(): Frame | null {
+    while (true) {
+      switch (this.#state) {
+        case STATE.Header:
+          if (!this.#readHeader()) return null;
+          break;
+        case STATE.Length16:
+          if (!this.#readLength16()) return null;
+          break;
+        case STATE.Length64:
+          if (!this.#readLength64()) return null;
+          break;
+        case STATE.MaskKey:
+          if (!this.#readMaskKey()) return null;
+          break;
+        case STATE.Payload:
+          return this.#readPayload();
+      }
+    }
+  }
+
+  /** First two bytes: FIN, RSV, opcode, MASK and the 7-bit length (§5.2). */
+  #readHeader(): boolean {
+    if (this.#queue.byteLength < 2) return false;
+    const b0 = this.#queue.readByte();
+    const b1 = this.#queue.readByte();
+    this.#fin = (b0 & 0x80) !== 0;
+    this.#rsv = (b0 >>> 4) & 0x7;
+    this.#opcode = b0 & 0x0f;
+    this.#masked = (b1 & 0x80) !== 0;
+    const length7 = b1 & 0x7f;
+    // §5.2: "If an unknown opcode is received, the receiving endpoint MUST
+    // _Fail the WebSocket Connection_."
+    if (!isKnownOpcode(this.#opcode)) {
+      throw new ProtocolError(
+        "RESERVED_OPCODE",
+        `Cannot parse frame: reserved opcode 0x${this.#opcode.toString(16)}`,
+      );
+    }
+    // §5.1: "A client MUST close a connection if it detects a masked frame";
+    // "The server MUST close the connection upon receiving a frame that is not masked."
+    if (this.#masked !== this.#expectMask) {
+      throw this.#masked
+        ? new ProtocolError("MASKED_FRAME", "Cannot parse frame: a server frame is masked")
+        : new ProtocolError("UNMASKED_FRAME", "Cannot parse frame: a client frame is not masked");
+    }
+    if (isControl(this.#opcode)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or
+      // less and MUST NOT be fragmented."
+      if (!this.#fin) {
+        throw new ProtocolError(
+          "FRAGMENTED_CONTROL_FRAME",
+          "Cannot parse frame: a control frame has FIN clear",
+        );
+      }
+      if (length7 > 125) {
+        throw new ProtocolError(
+          "CONTROL_FRAME_TOO_LONG",
+          "Cannot parse frame: a control frame is longer than 125 bytes",
+        );
+      }
+    }
+    if (length7 === 126) {
+      this.#state = STATE.Length16;
+    } else if (length7 === 127) {
+      this.#state = STATE.Length64;
+    } else {
+      this.#setLength(length7);
+    }
+    return true;
+  }
+
+  /** The 16-bit extended length (§5.2: "If 126, the following 2 bytes"). */
+  #readLength16(): boolean {
+    if (this.#queue.byteLength < 2) return false;
+    const length = (this.#queue.readByte() << 8) | this.#queue.readByte();
+    // §5.2: "the minimal number of bytes MUST be used to encode the length".
+    if (length < 126) {
+      throw new ProtocolError(
+        "NON_MINIMAL_LENGTH",
+        `Cannot parse frame: length ${length} is encoded in 16 bits`,
+      );
+    }
+    this.#setLength(length);
+    return true;
+  }
+
+  /** The 64-bit extended length (§5.2: "If 127, the following 8 bytes"). */
+  #readLength64(): boolean {
+    if (this.#queue.byteLength < 8) return false;
+    const q = this.#queue;
+    const high =
+      ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
+    const low =
+      ((q.readByte() << 24) | (q.readByte() << 16) | (q.readByte() << 8) | q.readByte()) >>> 0;
+    // §5.2: "the most significant bit MUST be 0".
+    if (high >= 0x80000000) {
+      throw new ProtocolError(
+        "INVALID_PAYLOAD_LENGTH",
+        "Cannot parse frame: the 64-bit length has its most significant bit set",
+      );
+    }
+    if (high === 0 && low < 0x10000) {
+      throw new ProtocolError(
+        "NON_MINIMAL_LENGTH",
+        `Cannot parse frame: length ${low} is encoded in 64 bits`,
+      );
+    }
+    // Above 2^53 the length is not exact; any such frame is over every limit.
+    const length = high >= 0x200000 ? Infinity : high * 0x100000000 + low;
+    this.#setLength(length);
+    return true;
+  }
+
+  #setLength(length: number): void {
+    // §10.4: "implementations SHOULD impose a limit on frame sizes".
+    if (length > this.#maxFrameSize) {
+      throw new ProtocolError(
+        "FRAME_TOO_BIG",
+        `Cannot parse frame: the payload is ${length} bytes, more than the limit of ${this.#maxFrameSize}`,
+      );
+    }
+    this.#length = length;
+    this.#checkHeader?.(this.#fin, this.#rsv, this.#opcode, length);
+    this.#state = this.#masked ? STATE.MaskKey : STATE.Payload;
+  }
+
+  /** The 4-byte masking key (§5.3), present on client-to-server frames. */
+  #readMaskKey(): boolean {
+    if (this.#queue.byteLength < 4) return false;
+    this.#mask = this.#queue.consume(4).slice();
+    this.#state = STATE.Payload;
+    return true;
+  }
+
+  /** The payload: a view when it lies in one chunk, else gathered once. */
+  #readPayload(): Frame | null {
+    const length = this.#length;
+    let payload: Uint8Array;
+    if (this.#payload === null) {
+      if (this.#queue.byteLength >= length) {
+        payload = this.#queue.consume(length);
+        // Never unmask bytes we did not allocate (guide §7): copy first.
+        if (this.#mask !== null && length > 0) payload = payload.slice();
+      } else {
+        this.#payload = new Uint8Array(length);
+        this.#received = 0;
+        this.#gather();
+        return null;
+      }
+    } else {
+      this.#gather();
+      if (this.#received < length) return null;
+      payload = this.#payload;
+      this.#payload = null;
+      this.#received = 0;
+    }
+    if (this.#mask !== null) {
+      maskInPlace(payload, this.#mask);
+      this.#mask = null;
+    }
+    this.#state = STATE.Header;
+    return { fin: this.#fin, rsv: this.#rsv, opcode: this.#opcode, payload };
+  }
+
+  #gather(): void {
+    const take = Math.min(this.#queue.byteLength, this.#length - this.#received);
+    this.#queue.copyInto(this.#payload!, this.#received, take);
+    this.#received += take;
+  }
+}

@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ProtocolError } from "../../../src/protocol/errors.ts";
+import type { Frame } from "../../../src/protocol/frames/frame.ts";
+import { FrameParser, type FrameParserOptions } from "../../../src/protocol/frames/frame_parser.ts";
+import {
+  bytes,
+  FRAME_VECTORS,
+  FRAME_VIOLATIONS,
+  isMaskedVector,
+  patternPayload,
+  vectorSplits,
+  type ViolationVector,
+} from "../../vectors/frames.ts";
+
+const DEFAULT_MAX = 64 * 1024 * 1024;
+
+interface Outcome {
+  frames: Frame[];
+  error: unknown;
+}
+
+/** Pushes the chunks one by one, draining frames after each, until an error. */
+function parseChunks(chunks: readonly Uint8Array[], options: FrameParserOptions): Outcome {
+  const parser = new FrameParser(options);
+  const frames: Frame[] = [];
+  try {
+    for (const chunk of chunks) {
+      parser.push(chunk);
+      for (let frame = parser.next(); frame !== null; frame = parser.next()) frames.push(frame);
+    }
+  } catch (error) {
+    return { frames, error };
+  }
+  return { frames, error: null };
+}
+
+function assertViolation(error: unknown, vector: ViolationVector, where: string): void {
+  assert.ok(
+    error instanceof ProtocolError,
+    `${where}: expected a ProtocolError, got ${String(error)}`,
+  );
+  assert.equal(error.name, "ProtocolError");
+  assert.equal(error.code, vector.code, where);
+  assert.equal(error.closeCode, vector.closeCode, where);
+  assert.equal(error.message, vector.message, where);
+}
+
+/** Compares frames by value (payload bytes, not identity). */
+function plain(frames: readonly Frame[]): unknown[] {
+  return frames.map(({ fin, rsv, opcode, payload }) => ({
+    fin,
+    rsv,
+    opcode,
+    payload: [...payload],
+  }));
+}
+
+describe("5.2. Base Framing Protocol", () => {
+  for (const vector of FRAME_VECTORS) {
+    it(`FrameParser parses ${vector.name} identically whole, byte by byte, at every split and at random splits`, () => {
+      const expected = plain(vector.frames);
+      const expectMask = isMaskedVector(vector);
+      const original = vector.bytes.slice();
+      for (const split of vectorSplits(vector.bytes)) {
+        const { frames, error } = parseChunks(split.chunks, {
+          maxFrameSize: DEFAULT_MAX,
+          expectMask,
+        });
+        assert.equal(error, null, split.name);
+        // Compare the large payloads without building huge arrays of numbers.
+        assert.equal(frames.length, expected.length, split.name);
+        if (vector.bytes.length > 4096) {
+          frames.forEach((frame, i) => {
+            const want = vector.frames[i]!;
+            assert.equal(frame.opcode, want.opcode, split.name);
+            assert.equal(frame.fin, want.fin, split.name);
+            assert.equal(frame.rsv, want.rsv, split.name);
+            assert.ok(sameBytes(frame.payload, want.payload), `${split.name}: payload ${i}`);
+          });
+        } else {
+          assert.deepEqual(plain(frames), expected, split.name);
+        }
+      }
+      // §7 of the guide: the parser never writes to the chunks it was given, masked or not.
+      assert.ok(sameBytes(vector.bytes, original), "input modified");
+    });
+  }
+
+  for (const vector of FRAME_VIOLATIONS) {
+    it(`FrameParser refuses ${vector.name} (${vector.code}) identically at every split`, () => {
+      const options: FrameParserOptions = {
+        maxFrameSize: vector.limits?.maxFrameSize ?? vector.limits?.maxMessageSize ?? DEFAULT_MAX,
+        expectMask: vector.fromClient === true,
+      };
+      for (const split of vectorSplits(vector.bytes)) {
+        const { frames, error } = parseChunks(split.chunks, options);
+        assertViolation(error, vector, split.name);
+        assert.equal(frames.length, vector.framesBefore, split.name);
+      }
+    });
+  }
+
+  it("FrameParser returns null until a whole frame arrived, and counts the bytes it holds", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    assert.equal(parser.next(), null);
+    assert.equal(parser.bufferedAmount, 0);
+    parser.push(new Uint8Array([0x82]));
+    assert.equal(parser.next(), null);
+    assert.equal(parser.bufferedAmount, 1);
+    parser.push(new Uint8Array([0x7e, 0x00]));
+    assert.equal(parser.next(), null);
+    parser.push(new Uint8Array([0x80]));
+    assert.equal(parser.next(), null);
+    assert.equal(parser.bufferedAmount, 0);
+    parser.push(patternPayload(100));
+    assert.equal(parser.next(), null);
+    assert.equal(parser.bufferedAmount, 100);
+    parser.push(patternPayload(28).map((_, i) => (100 + i) & 0xff));
+    const frame = parser.next();
+    assert.ok(frame !== null);
+    assert.equal(frame.payload.length, 128);
+    assert.ok(sameBytes(frame.payload, patternPayload(128)));
+    assert.equal(parser.bufferedAmount, 0);
+    assert.equal(parser.next(), null);
+  });
+
+  it("FrameParser accepts a frame exactly at the frame size limit", () => {
+    const parser = new FrameParser({ maxFrameSize: 126, expectMask: false });
+    parser.push(bytes([0x82, 0x7e, 0x00, 0x7e], patternPayload(126)));
+    assert.equal(parser.next()?.payload.length, 126);
+  });
+
+  it("FrameParser refuses a frame over the limit from its header, before any payload arrives", () => {
+    const parser = new FrameParser({ maxFrameSize: 1000, expectMask: false });
+    parser.push(new Uint8Array([0x82, 0x7e, 0x03, 0xe9]));
+    assert.throws(() => parser.next(), {
+      name: "ProtocolError",
+      code: "FRAME_TOO_BIG",
+      closeCode: 1009,
+      message: "Cannot parse frame: the payload is 1001 bytes, more than the limit of 1000",
+    });
+  });
+
+  it("FrameParser passes the RSV bits through: whether they are allowed is the checkHeader hook's decision", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    parser.push(new Uint8Array([0xc1, 0x01, 0x61, 0xf2, 0x00]));
+    assert.deepEqual(plain([parser.next()!, parser.next()!]), [
+      { fin: true, rsv: 0x4, opcode: 0x1, payload: [0x61] },
+      { fin: true, rsv: 0x7, opcode: 0x2, payload: [] },
+    ]);
+  });
+
+  it("FrameParser calls checkHeader with FIN, RSV, opcode and length as soon as the header is complete", () => {
+    const calls: unknown[] = [];
+    const parser = new FrameParser({
+      maxFrameSize: 1 << 20,
+      expectMask: true,
+      checkHeader: (fin, rsv, opcode, length) => calls.push([fin, rsv, opcode, length]),
+    });
+    // A masked, non-final binary frame of 300 bytes with RSV1: header, 16-bit length, nothing else yet.
+    parser.push(new Uint8Array([0x42, 0xfe, 0x01]));
+    assert.equal(parser.next(), null);
+    assert.deepEqual(calls, []);
+    parser.push(new Uint8Array([0x2c]));
+    assert.equal(parser.next(), null);
+    assert.deepEqual(calls, [[false, 0x4, 0x2, 300]]);
+  });
+
+  it("FrameParser lets an error thrown by checkHeader escape before the payload is read", () => {
+    const refusal = new ProtocolError(
+      "UNEXPECTED_RSV",
+      "Cannot parse frame: unexpected RSV bits 0b100",
+    );
+    const parser = new FrameParser({
+      maxFrameSize: 1024,
+      expectMask: false,
+      checkHeader: () => {
+        throw refusal;
+      },
+    });
+    parser.push(new Uint8Array([0xc1, 0x05]));
+    assert.throws(() => parser.next(), (error) => error === refusal);
+  });
+
+  it("FrameParser checks the frame size limit before calling checkHeader", () => {
+    let called = false;
+    const parser = new FrameParser({
+      maxFrameSize: 4,
+      expectMask: false,
+      checkHeader: () => (called = true),
+    });
+    parser.push(new Uint8Array([0x82, 0x05]));
+    assert.throws(() => parser.next(), { code: "FRAME_TOO_BIG" });
+    assert.equal(called, false);
+  });
+
+  it("FrameParser checks the opcode before the MASK bit, and both before the length", () => {
+    const masked = new FrameParser({ maxFrameSize: 1, expectMask: false });
+    masked.push(new Uint8Array([0x83, 0xff]));
+    assert.throws(() => masked.next(), { code: "RESERVED_OPCODE" });
+    const tooLong = new FrameParser({ maxFrameSize: 1, expectMask: false });
+    tooLong.push(new Uint8Array([0x82, 0xff]));
+    assert.throws(() => tooLong.next(), { code: "MASKED_FRAME" });
+  });
+});
+
+describe("5.1. Overview", () => {
+  it("FrameParser returns an unmasked payload as a view into the chunk when it lies in one chunk", () => {
+    const chunk = new Uint8Array([0x82, 0x03, 1, 2, 3]);
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    parser.push(chunk);
+    const frame = parser.next()!;
+    assert.equal(frame.payload.buffer, chunk.buffer);
+    assert.equal(frame.payload.byteOffset, 2);
+  });
+
+  it("FrameParser gathers a payload that spans chunks into one new buffer", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    const a = new Uint8Array([0x82, 0x03, 1]);
+    const b = new Uint8Array([2, 3]);
+    parser.push(a);
+    assert.equal(parser.next(), null);
+    parser.push(b);
+    const frame = parser.next()!;
+    assert.deepEqual(frame.payload, new Uint8Array([1, 2, 3]));
+    assert.notEqual(frame.payload.buffer, a.buffer);
+    assert.notEqual(frame.payload.buffer, b.buffer);
+  });
+
+  it("FrameParser (server side) refuses an unmasked frame and accepts a masked one", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: true });
+    parser.push(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]));
+    assert.equal(new TextDecoder().decode(parser.next()!.payload), "Hello");
+    parser.push(new Uint8Array([0x81, 0x00]));
+    assert.throws(() => parser.next(), {
+      name: "ProtocolError",
+      code: "UNMASKED_FRAME",
+      closeCode: 1002,
+      message: "Cannot parse frame: a client frame is not masked",
+    });
+  });
+});
+
+describe("5.3. Client-to-Server Masking", () => {
+  it("FrameParser unmasks into a copy, leaving the received chunk untouched", () => {
+    const chunk = new Uint8Array([
+      0x81,
+      0x85,
+      0x37,
+      0xfa,
+      0x21,
+      0x3d,
+      0x7f,
+      0x9f,
+      0x4d,
+      0x51,
+      0x58,
+    ]);
+    const before = chunk.slice();
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: true });
+    parser.push(chunk);
+    const frame = parser.next()!;
+    assert.equal(new TextDecoder().decode(frame.payload), "Hello");
+    assert.notEqual(frame.payload.buffer, chunk.buffer);
+    assert.deepEqual(chunk, before);
+  });
+
+  it("FrameParser uses each frame's own masking key", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: true });
+    parser.push(
+      new Uint8Array([
+        0x82,
+        0x81,
+        0x01,
+        0x02,
+        0x03,
+        0x04,
+        0x01 ^ 0xaa,
+        0x82,
+        0x81,
+        0x10,
+        0x20,
+        0x30,
+        0x40,
+        0x10 ^ 0xbb,
+      ]),
+    );
+    assert.deepEqual(parser.next()!.payload, new Uint8Array([0xaa]));
+    assert.deepEqual(parser.next()!.payload, new Uint8Array([0xbb]));
+  });
+});
+
+describe("5.5. Control Frames", () => {
+  it("FrameParser accepts a control frame of exactly 125 bytes", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    parser.push(bytes([0x8a, 0x7d], patternPayload(125)));
+    assert.equal(parser.next()?.payload.length, 125);
+  });
+
+  it("FrameParser refuses a control frame longer than 125 bytes from its first two bytes", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    parser.push(new Uint8Array([0x89, 0x7e]));
+    assert.throws(() => parser.next(), {
+      name: "ProtocolError",
+      code: "CONTROL_FRAME_TOO_LONG",
+      closeCode: 1002,
+      message: "Cannot parse frame: a control frame is longer than 125 bytes",
+    });
+  });
+
+  it("FrameParser refuses a fragmented control frame from its first two bytes", () => {
+    const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+    parser.push(new Uint8Array([0x0a, 0x00]));
+    assert.throws(() => parser.next(), {
+      name: "ProtocolError",
+      code: "FRAGMENTED_CONTROL_FRAME",
+      closeCode: 1002,
+      message: "Cannot parse frame: a control frame has FIN clear",
+    });
+  });
+});
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

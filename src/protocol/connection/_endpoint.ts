@@ -76,6 +76,7 @@ export class Outbox<E extends { readonly type: string }> {
   #output: Bytes[] = [];
   #eofSent = false;
   #closeReported = false;
+  #messages = 0;
 
   /** Whether the end-of-stream marker was queued. */
   get eofSent(): boolean {
@@ -93,7 +94,16 @@ export class Outbox<E extends { readonly type: string }> {
    * @param event The event.
    */
   emit(event: E): void {
+    if (event.type === "message") this.#messages++;
     this.#events.push(event);
+  }
+
+  /**
+   * Whether message events are queued that the driver has not taken yet:
+   * a failure found behind them is held until they are delivered.
+   */
+  get holdsMessages(): boolean {
+    return this.#messages > 0;
   }
 
   /**
@@ -151,6 +161,7 @@ export class Outbox<E extends { readonly type: string }> {
     const events = this.#events;
     if (events.length === 0) return [];
     this.#events = [];
+    this.#messages = 0;
     return events;
   }
 

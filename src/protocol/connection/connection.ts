@@ -58,9 +58,12 @@ export interface ConnectionOptions {
    */
   readonly maxFrameSize?: number;
   /**
-   * The most frames one message may span. Empty fragments cost CPU but no
-   * memory, so this bounds that work: 65536 fragments of 1 KiB make a
-   * 64 MiB message.
+   * The most non-empty frames one message may span, and separately the most
+   * empty ones. Each non-empty fragment is kept until the message ends, so
+   * this bounds their overhead (65536 fragments of 1 KiB make a 64 MiB
+   * message); empty ones cost no memory, only work, and are capped at the
+   * same number. A message of 65536 fragments ended by an empty final frame
+   * (as some peers send) passes.
    * @default 65536
    */
   readonly maxFragments?: number;
@@ -82,6 +85,17 @@ export interface ConnectionOptions {
    * default; when off, tracing costs one comparison per frame.
    */
   readonly trace?: (record: TraceRecord) => void;
+}
+
+/** Per-message settings of `sendText()` and `sendBinary()`. */
+export interface SendOptions {
+  /**
+   * `false` sends the message as it is, without the negotiated extensions'
+   * encoding (RFC 7692 §6: a message may always go uncompressed), e.g. for
+   * data that is compressed already.
+   * @default true
+   */
+  readonly compress?: boolean;
 }
 
 /** What {@linkcode ConnectionOptions.trace} receives. */
@@ -143,15 +157,23 @@ export interface ProtocolConnection {
   /** Reports the end of the peer's byte stream. */
   receiveEof(): void;
   /** Sends a text message; throws `InvalidStateError` when not open. */
-  sendText(data: string | Uint8Array, fin?: boolean): void;
+  sendText(data: string | Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a binary message; throws `InvalidStateError` when not open or not supported. */
-  sendBinary(data: Uint8Array, fin?: boolean): void;
+  sendBinary(data: Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a ping; throws when not possible. */
   sendPing(data?: Uint8Array): void;
   /** Starts the closing handshake. */
   sendClose(code?: number, reason?: string): void;
   /** Fails the connection for a local reason. */
   fail(code: number, reason?: string): void;
+  /**
+   * Applies a failure held back behind messages that arrived before it:
+   * call it after the events were dispatched, so that what the application
+   * sent from them goes out before the failing close frame.
+   *
+   * @returns Whether a failure was held (and is now applied).
+   */
+  releaseFailure(): boolean;
   /** Takes the events since the last call. */
   eventsReceived(): ConnectionEvent[];
   /** Takes the bytes to write; an empty chunk means half-close. */
@@ -194,6 +216,7 @@ export class Connection implements ProtocolConnection {
   #closeReceived: { code: number; reason: string } | null = null;
   #error: ProtocolError | HandshakeError | null = null;
   #failed = false;
+  #held: ProtocolError | null = null;
   #eofReceived = false;
 
   /**
@@ -262,6 +285,7 @@ export class Connection implements ProtocolConnection {
       maxFrameSize: this.#maxFrameSize,
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
+      checkPayloadPart: (part) => assembler.checkPayloadPart(part),
     });
     this.#state = "open";
   }
@@ -319,7 +343,10 @@ export class Connection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (parser === null || this.#failed || this.#closeReceived !== null || this.#eofReceived) {
+    if (
+      parser === null || this.#failed || this.#held !== null || this.#closeReceived !== null ||
+      this.#eofReceived
+    ) {
       return;
     }
     parser.push(chunk);
@@ -330,20 +357,40 @@ export class Connection implements ProtocolConnection {
         if (this.#failed || this.#closeReceived !== null) break;
       }
     } catch (error) {
+      let failure: ProtocolError;
       if (error instanceof ProtocolError) {
-        this.#fail(error.closeCode, error);
+        failure = error;
       } else if (error instanceof RangeError) {
         // The runtime could not allocate a payload within the configured
         // limits: the message is too big for this process (§7.4.1, 1009).
-        const tooBig = new ProtocolError(
-          "MESSAGE_TOO_BIG",
-          `Cannot parse message: ${error.message}`,
-        );
-        this.#fail(tooBig.closeCode, tooBig);
+        failure = new ProtocolError("MESSAGE_TOO_BIG", `Cannot parse message: ${error.message}`);
       } else {
         throw error;
       }
+      // Messages that arrived before the violation are delivered first, and
+      // what the application sends in answer goes out before the failing
+      // close frame, exactly as if the bad frame had come in a later read:
+      // the failure waits for releaseFailure() (the driver calls it once it
+      // dispatched the events). The rest of the input is discarded.
+      if (this.#outbox.holdsMessages) this.#held = failure;
+      else this.#fail(failure.closeCode, failure);
     }
+  }
+
+  /**
+   * Applies a failure held back behind messages (see {@linkcode receiveData}):
+   * queues the failing close frame and the `fail` event. Call it after
+   * dispatching the events from {@linkcode eventsReceived}. `receiveEof()`,
+   * `fail()` and `eventsReceived()` called with no message pending apply it too.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    const held = this.#held;
+    if (held === null) return false;
+    this.#held = null;
+    this.#fail(held.closeCode, held);
+    return true;
   }
 
   #receiveFrame(frame: Frame): void {
@@ -393,6 +440,7 @@ export class Connection implements ProtocolConnection {
    */
   receiveEof(): void {
     if (this.#eofReceived) return;
+    this.releaseFailure();
     this.#eofReceived = true;
     this.#state = "closed";
     // §7.1.1: a client that saw the server end the stream ends its own side.
@@ -420,10 +468,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The text, or its UTF-8 bytes (not validated).
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding (e.g. no permessage-deflate).
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendText(data: string | Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin);
+  sendText(data: string | Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin, options);
   }
 
   /**
@@ -431,10 +481,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The bytes; never modified.
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding, e.g. for data that is compressed already.
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendBinary(data: Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Binary, data, fin);
+  sendBinary(data: Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Binary, data, fin, options);
   }
 
   /**
@@ -451,7 +503,7 @@ export class Connection implements ProtocolConnection {
     this.#sendData(OPCODE.Continuation, data, fin);
   }
 
-  #sendData(opcode: number, data: Uint8Array, fin: boolean): void {
+  #sendData(opcode: number, data: Uint8Array, fin: boolean, options?: SendOptions): void {
     if (!canSendData(this.#state)) {
       throw new InvalidStateError(`Cannot send message: the connection is ${this.#state}`);
     }
@@ -461,7 +513,10 @@ export class Connection implements ProtocolConnection {
     }
     let rsv = 0;
     // Extensions transform whole messages; fragments sent by hand go as they are.
-    if (opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0) {
+    if (
+      opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0 &&
+      options?.compress !== false
+    ) {
       for (const extension of this.#extensions) {
         const encoded = extension.encode(data);
         data = encoded.payload;
@@ -555,6 +610,7 @@ export class Connection implements ProtocolConnection {
    * @throws {RangeError} After the connection opened, for a code not valid on the wire (§7.4).
    */
   fail(code: number, reason = ""): void {
+    if (this.releaseFailure()) return;
     if (this.#state === "closed") return;
     if (this.#state === "connecting") {
       this.#endBeforeOpen();
@@ -581,6 +637,8 @@ export class Connection implements ProtocolConnection {
       this.#closeSent = { code, reason };
       this.#sendCloseFrame(code, reason);
     }
+    // Reported now; the close event waits for the end of the transport.
+    this.emit({ type: "fail", code, error });
     this.#state = this.#closeReceived === null ? "closing" : "closed";
     if (this.side === "server") this.#outbox.sendEof();
   }
@@ -604,6 +662,9 @@ export class Connection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
+    // A driver that never calls releaseFailure() still sees the failure:
+    // it is applied once the messages before it were taken.
+    if (this.#held !== null && !this.#outbox.holdsMessages) this.releaseFailure();
     return this.#outbox.eventsReceived();
   }
 
@@ -625,7 +686,8 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && expectsClose(this.#state, this.#failed, this.#closeSent !== null);
+    return this.#held === null && !this.#eofReceived &&
+      expectsClose(this.#state, this.#failed, this.#closeSent !== null);
   }
 }
 
@@ -661,7 +723,8 @@ export class ClientConnection extends Connection {
   readonly protocolVersion: HybiVersion;
   #protocols: readonly string[];
   #offers: readonly Extension[];
-  #response: ResponseReader;
+  /** The handshake response's reader; dropped once the handshake is over (idle memory). */
+  #response: ResponseReader | null;
   #handshake: HandshakeResult | null = null;
   #requestQueued = false;
 
@@ -757,7 +820,8 @@ export class ClientConnection extends Connection {
       super.receiveData(chunk);
       return;
     }
-    this.#response.push(chunk);
+    this.#response!.push(chunk);
+    if (this.state !== "connecting") this.#response = null;
   }
 
   #open(head: ResponseHead, leftover: Uint8Array): void {
@@ -806,8 +870,8 @@ export class ClientConnection extends Connection {
    */
   override receiveEof(): void {
     // The head parser knows how far the head got (status line, byte count).
-    if (this.state === "connecting" && !this.#response.end()) {
-      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
+    if (this.state === "connecting" && !this.#response!.end()) {
+      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -97,6 +97,7 @@ export class LegacyConnection implements ProtocolConnection {
   #closeReceived = false;
   #error: ProtocolError | HandshakeError | null = null;
   #failed = false;
+  #held: ProtocolError | null = null;
   #eofReceived = false;
 
   /**
@@ -184,7 +185,12 @@ export class LegacyConnection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // hybi-00 §4.2: "Any data on the connection after the 0xFF frame is discarded."
-    if (parser === null || this.#failed || this.#closeReceived || this.#eofReceived) return;
+    if (
+      parser === null || this.#failed || this.#held !== null || this.#closeReceived ||
+      this.#eofReceived
+    ) {
+      return;
+    }
     parser.push(chunk);
     try {
       let frame: LegacyFrame | null;
@@ -194,8 +200,25 @@ export class LegacyConnection implements ProtocolConnection {
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error);
+      // As RFC 6455's Connection: messages before the violation are
+      // delivered, and the answers sent from them go out, before the failure.
+      if (this.#outbox.holdsMessages) this.#held = error;
+      else this.#fail(error);
     }
+  }
+
+  /**
+   * Applies a failure held back behind messages that arrived before it (see
+   * `Connection.releaseFailure`).
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    const held = this.#held;
+    if (held === null) return false;
+    this.#held = null;
+    this.#fail(held);
+    return true;
   }
 
   #receiveFrame(frame: LegacyFrame): void {
@@ -234,6 +257,7 @@ export class LegacyConnection implements ProtocolConnection {
    */
   receiveEof(): void {
     if (this.#eofReceived) return;
+    this.releaseFailure();
     this.#eofReceived = true;
     const midFrame = this.#parser?.inFrame ?? false;
     this.#state = "closed";
@@ -349,6 +373,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @param _reason Not sent.
    */
   fail(_code: number, _reason = ""): void {
+    if (this.releaseFailure()) return;
     if (this.#state === "closed") return;
     if (this.#state === "connecting") {
       this.#endBeforeOpen();
@@ -367,6 +392,8 @@ export class LegacyConnection implements ProtocolConnection {
     if (error !== null) this.#error = error;
     this.#state = "closing";
     this.#outbox.sendEof();
+    // No frame carries a code: the event names the one the error maps to.
+    this.emit({ type: "fail", code: error?.closeCode ?? CLOSE_CODE.AbnormalClosure, error });
   }
 
   #sendCloseFrame(): void {
@@ -388,6 +415,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
+    if (this.#held !== null && !this.#outbox.holdsMessages) this.releaseFailure();
     return this.#outbox.eventsReceived();
   }
 
@@ -406,7 +434,8 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns `true` after the closing handshake, a failure, or our end of stream.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
+    return this.#held === null && !this.#eofReceived &&
+      (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
   }
 }
 
@@ -450,7 +479,8 @@ export class LegacyClientConnection extends LegacyConnection {
   readonly keys: LegacyKeys | null;
   #answer: Uint8Array | null;
   #protocols: readonly string[];
-  #response: ResponseReader;
+  /** The handshake response's reader; dropped once the handshake is over (idle memory). */
+  #response: ResponseReader | null;
   #pending: { result: HandshakeResult; parts: Uint8Array[]; size: number } | null = null;
   #handshake: HandshakeResult | null = null;
 
@@ -528,7 +558,8 @@ export class LegacyClientConnection extends LegacyConnection {
       this.#collectAnswer(chunk);
       return;
     }
-    this.#response.push(chunk);
+    this.#response!.push(chunk);
+    if (this.state !== "connecting") this.#response = null;
   }
 
   #switching(head: ResponseHead, leftover: Uint8Array): void {
@@ -609,9 +640,9 @@ export class LegacyClientConnection extends LegacyConnection {
    * completed, this fails it with `UNEXPECTED_EOF` (or the refusal).
    */
   override receiveEof(): void {
-    if (this.state === "connecting" && !this.#response.end()) {
+    if (this.state === "connecting" && !this.#response!.end()) {
       this.#pending = null;
-      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
+      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -1,5 +1,6 @@
 /**
- * The README's Quick start runs as written: each ```ts block of the section
+ * The README's first examples run as written (section "The two APIs"; the
+ * Quick start now has one block per runtime): each ```ts block of the section
  * is run against the `ws` package's server on loopback, with
  * `wss://echo.example/` pointed at it and `@wsport/wsport` imports bound to
  * this checkout's modules. (A doc-test of every block is planned; this one
@@ -74,13 +75,13 @@ describe("README Quick start", { skip: unavailable }, () => {
   });
 
   it("has the three blocks, and the first sets a header browsers cannot", () => {
-    const blocks = sectionBlocks("## Quick start");
+    const blocks = sectionBlocks("## The two APIs");
     assert.equal(blocks.length, 3);
     assert.match(blocks[0]!, /headers: \{ Authorization: /);
   });
 
   it("the WebSocket block echoes hello and closes cleanly", async () => {
-    const [block] = sectionBlocks("## Quick start");
+    const [block] = sectionBlocks("## The two APIs");
     const logs: unknown[][] = [];
     let closed!: () => void;
     const done = new Promise<void>((resolve) => closed = resolve);
@@ -96,7 +97,7 @@ describe("README Quick start", { skip: unavailable }, () => {
   });
 
   it("the WebSocketStream block echoes hello and resolves closed", async () => {
-    const [, block] = sectionBlocks("## Quick start");
+    const [, block] = sectionBlocks("## The two APIs");
     const logs: unknown[][] = [];
     const socket = await within(
       compile(block!, `ws://127.0.0.1:${peer!.port}/`)({ log: (...args) => logs.push(args) }),
@@ -109,7 +110,7 @@ describe("README Quick start", { skip: unavailable }, () => {
   });
 
   it("the testing block opens a socket on the in-memory echo server", async () => {
-    const [, , block] = sectionBlocks("## Quick start");
+    const [, , block] = sectionBlocks("## The two APIs");
     const socket = await compile(block!, "unused")({ log: () => {} }) as root.WebSocket;
     await within(new Promise((resolve) => socket.onopen = resolve), 10_000, "open");
     const closed = new Promise((resolve) => socket.onclose = resolve);

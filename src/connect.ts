@@ -153,10 +153,29 @@ export function planRoute(
   return { kind: "proxy", target: base, proxy: parsed, proxyTls };
 }
 
-function checkTls(tls: TlsOptions, name: string): TlsOptions {
-  if (typeof tls !== "object" || tls === null) {
+/** PEM given as bytes is decoded (PEM is ASCII), so the transports see text only. */
+function pemText<T>(value: T | Uint8Array): T | string {
+  return value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
+}
+
+function checkTls(given: TlsOptions, name: string): TlsOptions {
+  if (typeof given !== "object" || given === null) {
     throw new TypeError(`Cannot create WebSocket: ${name} must be an object`);
   }
+  const ca = given.ca as string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
+  const bytes = [given.cert, given.key, ...(Array.isArray(ca) ? ca : [ca])]
+    .some((item) => (item as unknown) instanceof Uint8Array);
+  const tls: TlsOptions = !bytes ? given : {
+    ...given,
+    ...(ca === undefined ? {} : {
+      ca: Array.isArray(ca)
+        ? ca.map((item) => pemText(item) as string)
+        : pemText(ca as string | Uint8Array) as string,
+    }),
+    ...(given.cert === undefined ? {} : { cert: pemText(given.cert) }),
+    ...(given.key === undefined ? {} : { key: pemText(given.key) }),
+  };
+
   for (const key of ["cert", "key", "passphrase", "servername"] as const) {
     if (tls[key] !== undefined && typeof tls[key] !== "string") {
       throw new TypeError(`Cannot create WebSocket: ${name}.${key} must be a string`);

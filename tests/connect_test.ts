@@ -70,6 +70,16 @@ describe("planRoute", () => {
     });
   });
 
+  it("hands PEM given as bytes to the transport as text, and text as it is", () => {
+    const url = parseWebSocketUrl("wss://example.test/");
+    const pem = "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n";
+    const bytes = new TextEncoder().encode(pem);
+    const route = planRoute(url, { tls: { ca: [bytes, pem], cert: bytes, key: bytes } as never });
+    assert.deepEqual(route.target.tls, { ca: [pem, pem], cert: pem, key: pem });
+    const text = { ca: pem, servername: "other.test" };
+    assert.equal(planRoute(url, { tls: text }).target.tls, text);
+  });
+
   it("refuses bad options with a TypeError naming them", () => {
     const cases: [Record<string, unknown>, string][] = [
       [

@@ -84,10 +84,10 @@ export interface DenoConnectorOptions {
    */
   readonly writeHighWaterMark?: number;
   /**
-   * The largest buffer a `conn.read()` fills. Reads start with 8 KiB (or
+   * The largest buffer a `conn.read()` fills. Reads start with 1 KiB (or
    * this size, if smaller); a read that fills its buffer doubles the next
    * one, up to this size, and a read under a quarter of it halves it: an
-   * idle connection pins 8 KiB, a busy one reads in large chunks. A read
+   * idle connection pins 1 KiB, a busy one reads in large chunks. A read
    * that fills at least half of its buffer is handed out as is; a smaller
    * one is copied out and the buffer reused, so a small chunk never pins a
    * large buffer.
@@ -97,8 +97,12 @@ export interface DenoConnectorOptions {
 }
 
 const KIB = 1024;
-/** The read buffer of a quiet connection. */
-const MIN_READ_SIZE = 8 * KIB;
+/**
+ * The read buffer of a quiet connection: every idle connection pins one
+ * (8 KiB made up a sixth of an idle connection's memory); a busy one
+ * doubles it on each full read.
+ */
+const MIN_READ_SIZE = 1 * KIB;
 
 /**
  * Creates a {@linkcode Connector} over a Deno namespace.

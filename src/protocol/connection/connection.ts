@@ -723,7 +723,8 @@ export class ClientConnection extends Connection {
   readonly protocolVersion: HybiVersion;
   #protocols: readonly string[];
   #offers: readonly Extension[];
-  #response: ResponseReader;
+  /** The handshake response's reader; dropped once the handshake is over (idle memory). */
+  #response: ResponseReader | null;
   #handshake: HandshakeResult | null = null;
   #requestQueued = false;
 
@@ -819,7 +820,8 @@ export class ClientConnection extends Connection {
       super.receiveData(chunk);
       return;
     }
-    this.#response.push(chunk);
+    this.#response!.push(chunk);
+    if (this.state !== "connecting") this.#response = null;
   }
 
   #open(head: ResponseHead, leftover: Uint8Array): void {
@@ -868,8 +870,8 @@ export class ClientConnection extends Connection {
    */
   override receiveEof(): void {
     // The head parser knows how far the head got (status line, byte count).
-    if (this.state === "connecting" && !this.#response.end()) {
-      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
+    if (this.state === "connecting" && !this.#response!.end()) {
+      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { WebSocket, type WebSocketInit } from "../web/websocket.ts";
+import { type BinaryType, WebSocket, type WebSocketInit } from "../web/websocket.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent, type ErrorEventLike } from "../web/events.ts";
 import { bufferSourceBytes, domSyntaxError } from "../web/_webidl.ts";
 import { parseWebSocketUrl } from "../protocol/mod.ts";
@@ -399,7 +399,7 @@ export class ReconnectingWebSocket extends EventTarget {
     return this.#binaryType;
   }
   set binaryType(value: BinaryType) {
-    if (value !== "blob" && value !== "arraybuffer") return;
+    if (value !== "blob" && value !== "arraybuffer" && value !== "uint8array") return;
     this.#binaryType = value;
     if (this.#link !== null) this.#link.socket.binaryType = value;
   }

@@ -230,6 +230,8 @@ describe("ReconnectingWebSocket: the outbox", () => {
     assert.match(refused[0]!.message, /1 more bytes would exceed the outbox's maximum of 8 bytes/);
     const first = await next(socket, "message") as MessageEvent;
     assert.deepEqual([...new Uint8Array(first.data)], [1, 2, 3, 4, 5]);
+    socket.binaryType = "uint8array"; // passed on to the open connection
+    assert.equal(socket.binaryType, "uint8array");
     assert.equal((await next(socket, "message") as MessageEvent).data, "€");
     socket.close();
     await next(socket, "close");

@@ -200,19 +200,108 @@ export class Endpoint<E extends { readonly type: string }, R> extends Outbox<E> 
   error: ProtocolError | HandshakeError | null = null;
   /** Whether the connection failed: from then on, what arrives is discarded. */
   failed = false;
+  /** A failure found behind messages not yet taken, applied once they are. */
+  held: ProtocolError | null = null;
+  /** Whether the peer ended its byte stream. */
+  eofReceived = false;
   /** The tracer, if any. */
   readonly tracer: ((record: R | HandshakeTrace) => void) | undefined;
+  readonly #applyFailure: (error: ProtocolError) => void;
 
   /**
    * Creates the shared state.
    *
    * @param state The state to start in.
    * @param tracer The `trace` option.
+   * @param applyFailure Fails the connection for a peer's violation.
    */
-  constructor(state: ConnectionState, tracer: ((record: R | HandshakeTrace) => void) | undefined) {
+  constructor(
+    state: ConnectionState,
+    tracer: ((record: R | HandshakeTrace) => void) | undefined,
+    applyFailure: (error: ProtocolError) => void,
+  ) {
     super();
     this.state = state;
     this.tracer = tracer;
+    this.#applyFailure = applyFailure;
+  }
+
+  /** Whether what arrives now is discarded: after a failure, one held, or the end of the stream. */
+  get discards(): boolean {
+    return this.failed || this.held !== null || this.eofReceived;
+  }
+
+  /**
+   * Fails the connection for a peer's violation, or holds the failure back
+   * while messages that arrived before it are not taken yet: they are
+   * delivered, and what is sent in answer goes out, before the failure.
+   *
+   * @param error The violation.
+   */
+  failOrHold(error: ProtocolError): void {
+    if (this.holdsMessages) this.held = error;
+    else this.#applyFailure(error);
+  }
+
+  /**
+   * Applies a held failure.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    const held = this.held;
+    if (held === null) return false;
+    this.held = null;
+    this.#applyFailure(held);
+    return true;
+  }
+
+  /**
+   * Takes the events queued since the last call; a held failure is applied
+   * first once no message is left before it, so a driver that never calls
+   * `releaseFailure()` still sees it.
+   *
+   * @returns The events.
+   */
+  override eventsReceived(): (E | CloseEvent)[] {
+    if (this.held !== null && !this.holdsMessages) this.releaseFailure();
+    return super.eventsReceived();
+  }
+
+  /**
+   * Records the peer's end of stream, applying a held failure first.
+   *
+   * @returns `false` when it was recorded already (nothing more to do).
+   */
+  receiveEof(): boolean {
+    if (this.eofReceived) return false;
+    this.releaseFailure();
+    this.eofReceived = true;
+    return true;
+  }
+
+  /**
+   * The first steps of a local `fail()`: a held failure is applied instead,
+   * a closed connection stays closed, an unopened one ends at once.
+   *
+   * @returns Whether that settled it.
+   */
+  failEarly(): boolean {
+    if (this.releaseFailure()) return true;
+    if (this.state === "closed") return true;
+    if (this.state !== "connecting") return false;
+    this.endBeforeOpen();
+    return true;
+  }
+
+  /**
+   * Whether the driver should start its close timer.
+   *
+   * @param expected Whether the connection class expects the peer to close.
+   * @returns `expected`, unless a failure is held or the peer ended the stream already.
+   */
+  closeExpected(expected: boolean): boolean {
+    return this.held === null && !this.eofReceived && expected;
   }
 
   /**

@@ -222,8 +222,6 @@ export class Connection implements ProtocolConnection {
   #sending = 0; // opcode of the fragmented message being sent, 0 when none
   #closeSent: { code: number; reason: string } | null = null;
   #closeReceived: { code: number; reason: string } | null = null;
-  #held: ProtocolError | null = null;
-  #eofReceived = false;
 
   /**
    * Creates a connection.
@@ -234,7 +232,11 @@ export class Connection implements ProtocolConnection {
    */
   constructor(side: "client" | "server", state: ConnectionState, options: ConnectionOptions = {}) {
     this.side = side;
-    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(state, options.trace);
+    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(
+      state,
+      options.trace,
+      (error) => this.#fail(error.closeCode, error),
+    );
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
     this.#trace = options.trace;
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
@@ -322,13 +324,7 @@ export class Connection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (
-      parser === null || this.#endpoint.failed || this.#held !== null ||
-      this.#closeReceived !== null ||
-      this.#eofReceived
-    ) {
-      return;
-    }
+    if (parser === null || this.#endpoint.discards || this.#closeReceived !== null) return;
     parser.push(chunk);
     try {
       let frame: Frame | null;
@@ -352,8 +348,7 @@ export class Connection implements ProtocolConnection {
       // close frame, exactly as if the bad frame had come in a later read:
       // the failure waits for releaseFailure() (the driver calls it once it
       // dispatched the events). The rest of the input is discarded.
-      if (this.#endpoint.holdsMessages) this.#held = failure;
-      else this.#fail(failure.closeCode, failure);
+      this.#endpoint.failOrHold(failure);
     }
   }
 
@@ -366,11 +361,7 @@ export class Connection implements ProtocolConnection {
    * @returns Whether a failure was held.
    */
   releaseFailure(): boolean {
-    const held = this.#held;
-    if (held === null) return false;
-    this.#held = null;
-    this.#fail(held.closeCode, held);
-    return true;
+    return this.#endpoint.releaseFailure();
   }
 
   #receiveFrame(frame: Frame): void {
@@ -419,9 +410,7 @@ export class Connection implements ProtocolConnection {
    * closed or failed). The close event is reported now.
    */
   receiveEof(): void {
-    if (this.#eofReceived) return;
-    this.releaseFailure();
-    this.#eofReceived = true;
+    if (!this.#endpoint.receiveEof()) return;
     this.#endpoint.state = "closed";
     // §7.1.1: a client that saw the server end the stream ends its own side.
     this.#endpoint.sendEof();
@@ -590,12 +579,7 @@ export class Connection implements ProtocolConnection {
    * @throws {RangeError} After the connection opened, for a code not valid on the wire (§7.4).
    */
   fail(code: number, reason = ""): void {
-    if (this.releaseFailure()) return;
-    if (this.#endpoint.state === "closed") return;
-    if (this.#endpoint.state === "connecting") {
-      this.#endpoint.endBeforeOpen();
-      return;
-    }
+    if (this.#endpoint.failEarly()) return;
     if (!isReceivableCloseCode(code)) {
       throw new RangeError(`Cannot fail connection: ${code} is not a valid close code`);
     }
@@ -644,7 +628,6 @@ export class Connection implements ProtocolConnection {
   eventsReceived(): ConnectionEvent[] {
     // A driver that never calls releaseFailure() still sees the failure:
     // it is applied once the messages before it were taken.
-    if (this.#held !== null && !this.#endpoint.holdsMessages) this.releaseFailure();
     return this.#endpoint.eventsReceived();
   }
 
@@ -666,8 +649,10 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return this.#held === null && !this.#eofReceived &&
-      expectsClose(this.#endpoint.state, this.#endpoint.failed, this.#closeSent !== null);
+    const endpoint = this.#endpoint;
+    return endpoint.closeExpected(
+      expectsClose(endpoint.state, endpoint.failed, this.#closeSent !== null),
+    );
   }
 }
 

@@ -95,8 +95,6 @@ export class LegacyConnection implements ProtocolConnection {
   #parser: LegacyFrameParser | null = null;
   #closeSent = false;
   #closeReceived = false;
-  #held: ProtocolError | null = null;
-  #eofReceived = false;
 
   /**
    * Creates a connection.
@@ -115,7 +113,11 @@ export class LegacyConnection implements ProtocolConnection {
   ) {
     this.side = side;
     this.protocolVersion = version;
-    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(state, options.trace);
+    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(
+      state,
+      options.trace,
+      (error) => this.#failWith(error),
+    );
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFrameSize = limits.maxFrameSize;
@@ -159,12 +161,7 @@ export class LegacyConnection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // hybi-00 §4.2: "Any data on the connection after the 0xFF frame is discarded."
-    if (
-      parser === null || this.#endpoint.failed || this.#held !== null || this.#closeReceived ||
-      this.#eofReceived
-    ) {
-      return;
-    }
+    if (parser === null || this.#endpoint.discards || this.#closeReceived) return;
     parser.push(chunk);
     try {
       let frame: LegacyFrame | null;
@@ -176,8 +173,7 @@ export class LegacyConnection implements ProtocolConnection {
       if (!(error instanceof ProtocolError)) throw error;
       // As RFC 6455's Connection: messages before the violation are
       // delivered, and the answers sent from them go out, before the failure.
-      if (this.#endpoint.holdsMessages) this.#held = error;
-      else this.#fail(error);
+      this.#endpoint.failOrHold(error);
     }
   }
 
@@ -188,11 +184,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns Whether a failure was held.
    */
   releaseFailure(): boolean {
-    const held = this.#held;
-    if (held === null) return false;
-    this.#held = null;
-    this.#fail(held);
-    return true;
+    return this.#endpoint.releaseFailure();
   }
 
   #receiveFrame(frame: LegacyFrame): void {
@@ -230,9 +222,7 @@ export class LegacyConnection implements ProtocolConnection {
    * Reports the end of the peer's byte stream; the close event follows now.
    */
   receiveEof(): void {
-    if (this.#eofReceived) return;
-    this.releaseFailure();
-    this.#eofReceived = true;
+    if (!this.#endpoint.receiveEof()) return;
     const midFrame = this.#parser?.inFrame ?? false;
     this.#endpoint.state = "closed";
     this.#endpoint.sendEof();
@@ -347,17 +337,8 @@ export class LegacyConnection implements ProtocolConnection {
    * @param _reason Not sent.
    */
   fail(_code: number, _reason = ""): void {
-    if (this.releaseFailure()) return;
-    if (this.#endpoint.state === "closed") return;
-    if (this.#endpoint.state === "connecting") {
-      this.#endpoint.endBeforeOpen();
-      return;
-    }
+    if (this.#endpoint.failEarly()) return;
     this.#failWith(null);
-  }
-
-  #fail(error: ProtocolError): void {
-    this.#failWith(error);
   }
 
   #failWith(error: ProtocolError | null): void {
@@ -393,7 +374,6 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
-    if (this.#held !== null && !this.#endpoint.holdsMessages) this.releaseFailure();
     return this.#endpoint.eventsReceived();
   }
 
@@ -412,8 +392,10 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns `true` after the closing handshake, a failure, or our end of stream.
    */
   closeExpected(): boolean {
-    return this.#held === null && !this.#eofReceived &&
-      (this.#endpoint.state === "closed" || this.#endpoint.failed || this.#endpoint.eofSent);
+    const endpoint = this.#endpoint;
+    return endpoint.closeExpected(
+      endpoint.state === "closed" || endpoint.failed || endpoint.eofSent,
+    );
   }
 }
 

@@ -65,6 +65,9 @@ import type { ConnectionState } from "../connection/state.ts";
 import { encodeUtf8, isValidUtf8 } from "../encoding/utf8.ts";
 import { parseWebSocketUrl, type WebSocketUrl } from "../http/url.ts";
 
+/** How `LegacyClientConnection` reaches the state it shares with `LegacyConnection` (set there). */
+let endpointOf: (connection: LegacyConnection) => Endpoint<ConnectionEvent, TraceRecord>;
+
 /**
  * The framing and closing of a legacy connection after its opening
  * handshake, for either side. Use {@linkcode LegacyClientConnection} for a
@@ -81,9 +84,6 @@ import { parseWebSocketUrl, type WebSocketUrl } from "../http/url.ts";
  * assert.deepEqual(connection.dataToSend(), [new Uint8Array([0xff, 0x00]), new Uint8Array(0)]);
  * ```
  */
-/** How `LegacyClientConnection` reaches the state it shares with `LegacyConnection` (set there). */
-let endpointOf: (connection: LegacyConnection) => Endpoint<ConnectionEvent, TraceRecord>;
-
 export class LegacyConnection implements ProtocolConnection {
   /** Which side this endpoint is. */
   readonly side: "client" | "server";

@@ -94,7 +94,7 @@ describe("Messages before a bad frame (RFC 6455 §7.1.7)", () => {
       await new Promise((resolve) => socket.onopen = resolve);
       const received: string[] = [];
       socket.onmessage = (event) => {
-        received.push(event.data);
+        received.push(String(event.data));
         socket.send(`re: ${event.data}`);
       };
       const error = new Promise<ErrorEventLike>((resolve) =>

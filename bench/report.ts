@@ -4,7 +4,8 @@
  * runtime, and the targets of the benchmark issue, met or not.
  *
  * Run on its own to re-render a results file:
- * `deno run -A bench/report.ts bench/results/<date>.json > bench/results/latest.md`
+ * `deno run -A bench/report.ts bench/results/<date>.json > bench/results/latest.md`,
+ * or, with `--readme`, the README's table of ratios.
  *
  * @module
  */
@@ -74,6 +75,7 @@ export function metricsOf(kind: string): Metric[] {
   switch (kind) {
     case "recv":
     case "send":
+    case "credit":
       return [
         { key: "msgsPerSec", label: "msgs/s", higher: true, format: fmtRate },
         { key: "mbPerSec", label: "MB/s", higher: true, format: fmtMB },
@@ -167,6 +169,12 @@ function scenarioTitle(scenario: ScenarioLike): string {
       return `Send ${
         scenario.id.slice(5)
       } messages (client masks; ${p.count} after ${p.warm} warm-up)`;
+    case "credit":
+      return `Send ${scenario.id.slice(7)} messages with credit flow (at most ${
+        p.window! / 1024
+      } KiB unacknowledged, the server acknowledges every ${
+        p.ack! / 1024
+      } KiB, each ack sends more from onmessage; ${p.count} after ${p.warm} warm-up)`;
     case "echo":
       return `Echo round trip, 32 B binary (${p.count} after ${p.warm} warm-up)`;
     case "conn":
@@ -181,16 +189,28 @@ function scenarioTitle(scenario: ScenarioLike): string {
 function scenarioTable(record: ResultsRecord, scenario: ScenarioLike): string[] {
   const metrics = metricsOf(scenario.kind);
   const primary = metrics[0]!;
+  // The credit flow is shown beside the plain send loop of the same size.
+  const plain = scenario.kind === "credit"
+    ? record.scenarios.find((s) => s.id === `send-${scenario.id.slice(7)}`)
+    : undefined;
   const lines = [
     `### ${scenarioTitle(scenario)}`,
     "",
     `| Runtime | Client | ${
       metrics.map((m) => `${m.label}${m === primary ? " (median, min–max)" : ""}`).join(" | ")
+    }${
+      plain ? ` | plain loop (${plain.id}) ${primary.label} | credit ÷ plain` : ""
     } | wsport vs this |`,
-    `| --- | --- | ${metrics.map(() => "---:").join(" | ")} | ---: |`,
+    `| --- | --- | ${metrics.map(() => "---:").join(" | ")}${
+      plain ? " | ---: | ---:" : ""
+    } | ---: |`,
   ];
   for (const runtime of ["deno", "bun", "node"]) {
-    const group = record.contestants.filter((c) => c.runtime === runtime);
+    // Contestants that ran this scenario (some run only the receive kinds).
+    const group = record.contestants.filter((c) =>
+      c.runtime === runtime &&
+      record.samples.some((x) => x.scenario === scenario.id && x.contestant === c.id)
+    );
     if (group.length === 0) continue;
     const wsport = group.find((c) => c.wsport);
     const mine = wsport ? stat(record.samples, scenario.id, wsport.id, primary.key) : null;
@@ -210,12 +230,19 @@ function scenarioTable(record: ResultsRecord, scenario: ScenarioLike): string[] 
         ratio = `${advantage(primary, mine.median, stats[0].median).toFixed(2)}×`;
       }
       const name = c.wsport ? `**${c.label}**` : c.label;
+      let beside = "";
+      if (plain) {
+        const loop = stat(record.samples, plain.id, c.id, primary.key);
+        beside = ` | ${loop ? primary.format(loop.median) : "–"} | ${
+          loop && stats[0] ? `${(stats[0].median / loop.median).toFixed(2)}` : "–"
+        }`;
+      }
       lines.push(
         `| ${RUNTIME_NAMES[runtime]} | ${name} | ${
           metrics.map((m, i) =>
             i === 0 ? cell(m, stats[i]!) : stats[i] ? m.format(stats[i]!.median) : "–"
           ).join(" | ")
-        } | ${ratio} |`,
+        }${beside} | ${ratio} |`,
       );
     }
   }
@@ -245,6 +272,7 @@ function bestOf(
 interface Target {
   readonly name: string;
   readonly scenario: string;
+  /** wsport's contestant; its variants (`<id>-u8`, another receive API) count too: the best is compared. */
   readonly wsport: string;
   /** Competitors; the best of them is compared. `null`: all on the runtime. */
   readonly vs: readonly string[] | null;
@@ -290,6 +318,27 @@ const TARGETS: Target[] = [
   {
     name: "send 16 B ≥ 2× ws",
     scenario: "send-16B",
+    wsport: "wsport-node",
+    vs: ["ws", "ws-bufferutil"],
+    need: 2,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 1× Deno's built-in",
+    scenario: "credit-16B",
+    wsport: "wsport-deno",
+    vs: ["deno-builtin"],
+    need: 1,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 2× Bun's built-in",
+    scenario: "credit-16B",
+    wsport: "wsport-bun",
+    vs: ["bun-builtin"],
+    need: 2,
+  },
+  {
+    name: "send 16 B, credit flow, ≥ 2× ws",
+    scenario: "credit-16B",
     wsport: "wsport-node",
     vs: ["ws", "ws-bufferutil"],
     need: 2,
@@ -407,14 +456,20 @@ function targetLines(record: ResultsRecord): string[] {
     "",
     "Ratio = wsport's advantage on the scenario's first metric (> 1: wsport better; for p50 and memory: theirs ÷ ours), medians.",
     "",
-    "| Target | Compared with | Ratio | Met |",
+    "| Target | wsport vs the best competitor (medians) | Ratio | Met |",
     "| --- | --- | ---: | :---: |",
   ];
   for (const target of TARGETS) {
     const scenario = record.scenarios.find((s) => s.id === target.scenario);
-    const wsport = record.contestants.find((c) => c.id === target.wsport);
-    if (!scenario || !wsport) continue;
+    const base = record.contestants.find((c) => c.id === target.wsport);
+    if (!scenario || !base) continue;
     const metric = metricsOf(scenario.kind)[0]!;
+    // wsport with its fastest receive API: the variants of the same contestant count.
+    const variants = record.contestants.filter((c) =>
+      c.id === base.id || c.id.startsWith(`${base.id}-`)
+    ).map((c) => c.id);
+    const chosen = bestOf(record, scenario.id, metric, variants);
+    const wsport = record.contestants.find((c) => c.id === (chosen?.id ?? base.id))!;
     const ids = target.vs ??
       record.contestants.filter((c) => c.runtime === wsport.runtime && !c.wsport).map((c) => c.id);
     const best = bestOf(
@@ -431,9 +486,9 @@ function targetLines(record: ResultsRecord): string[] {
     const ratio = advantage(metric, mine.median, best.stat.median);
     const label = record.contestants.find((c) => c.id === best.id)!.label;
     lines.push(
-      `| ${target.name} | ${label} (${metric.format(best.stat.median)} vs ${
-        metric.format(mine.median)
-      } ${metric.label}) | ${ratio.toFixed(2)}× | ${ratio >= target.need ? "✅" : "❌"} |`,
+      `| ${target.name} | ${wsport.label} ${metric.format(mine.median)} vs ${label} ${
+        metric.format(best.stat.median)
+      } ${metric.label} | ${ratio.toFixed(2)}× | ${ratio >= target.need ? "✅" : "❌"} |`,
     );
   }
   lines.push("");
@@ -547,11 +602,65 @@ export function renderMarkdown(record: ResultsRecord): string {
   return lines.join("\n");
 }
 
+const README_ROWS: [string, string][] = [
+  ["recv-16B", "receive 16 B, msgs/s"],
+  ["recv-1KiB", "receive 1 KiB"],
+  ["recv-64KiB", "receive 64 KiB"],
+  ["recv-1MiB", "receive 1 MiB"],
+  ["send-16B", "send 16 B"],
+  ["credit-16B", "send 16 B, credit flow"],
+  ["send-1KiB", "send 1 KiB"],
+  ["send-64KiB", "send 64 KiB"],
+  ["send-1MiB", "send 1 MiB"],
+  ["echo", "echo 32 B, p50"],
+  ["conn", "connect + close, conn/s"],
+  ["memory", "idle connection, RSS"],
+];
+
+/**
+ * The README's table: per scenario and runtime, wsport's advantage over the
+ * best competitor (`arraybuffer`, like for like), and with its fastest
+ * receive API where that differs (`u8`: `binaryType = "uint8array"`,
+ * `stream`: a `WebSocketStream` reader).
+ */
+export function renderReadmeTable(record: ResultsRecord): string {
+  const header = [
+    "| scenario | Deno: vs built-in | Bun: vs built-in | Node: vs best of ws, ws+bufferutil, undici, Node 22 |",
+    "| --- | ---: | ---: | ---: |",
+  ];
+  const lines: string[] = [];
+  for (const [id, label] of README_ROWS) {
+    const scenario = record.scenarios.find((x) => x.id === id);
+    if (!scenario) continue;
+    const metric = metricsOf(scenario.kind)[0]!;
+    const cells = ["deno", "bun", "node"].map((runtime) => {
+      const base = record.contestants.find((c) => c.id === `wsport-${runtime}`);
+      const competitors = record.contestants.filter((c) => c.runtime === runtime && !c.wsport)
+        .map((c) => c.id);
+      const best = bestOf(record, id, metric, competitors);
+      const mine = base ? stat(record.samples, id, base.id, metric.key) : null;
+      if (!best || !mine) return "–";
+      let cell = `${advantage(metric, mine.median, best.stat.median).toFixed(2)}×`;
+      const variants = record.contestants.filter((c) => c.id.startsWith(`wsport-${runtime}-`));
+      const fastest = bestOf(record, id, metric, variants.map((c) => c.id));
+      if (fastest && advantage(metric, fastest.stat.median, mine.median) > 1) {
+        cell += ` (${fastest.id.slice(`wsport-${runtime}-`.length)}: ${
+          advantage(metric, fastest.stat.median, best.stat.median).toFixed(2)
+        }×)`;
+      }
+      return cell;
+    });
+    lines.push(`| ${label} | ${cells.join(" | ")} |`);
+  }
+  return [...header, ...lines].join("\n");
+}
+
 if (import.meta.main) {
-  const path = Deno.args[0];
+  const path = Deno.args.find((arg) => !arg.startsWith("--"));
   if (path === undefined) {
-    console.error("usage: deno run -A bench/report.ts bench/results/<date>.json");
+    console.error("usage: deno run -A bench/report.ts [--readme] bench/results/<date>.json");
     Deno.exit(2);
   }
-  console.log(renderMarkdown(JSON.parse(Deno.readTextFileSync(path))));
+  const record = JSON.parse(Deno.readTextFileSync(path));
+  console.log(Deno.args.includes("--readme") ? renderReadmeTable(record) : renderMarkdown(record));
 }

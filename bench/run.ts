@@ -96,6 +96,8 @@ export interface Contestant {
   readonly wsport: boolean;
   readonly command: string[];
   readonly env?: Record<string, string>;
+  /** The scenario kinds it runs (all when absent). */
+  readonly kinds?: readonly Scenario["kind"][];
 }
 
 const CONTESTANTS: Contestant[] = [
@@ -111,6 +113,26 @@ const CONTESTANTS: Contestant[] = [
       "--v8-flags=--expose-gc",
       "bench/clients/wsport_deno.ts",
     ],
+  },
+  {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-deno-u8",
+    runtime: "deno",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
+  },
+  {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-deno-stream",
+    runtime: "deno",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [DENO, "run", "-A", "--v8-flags=--expose-gc", "bench/clients/wsport_deno.ts"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
   },
   {
     id: "deno-builtin",
@@ -133,6 +155,26 @@ const CONTESTANTS: Contestant[] = [
     command: [BUN, "bench/clients/wsport_bun.ts"],
   },
   {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-bun-u8",
+    runtime: "bun",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [BUN, "bench/clients/wsport_bun.ts"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
+  },
+  {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-bun-stream",
+    runtime: "bun",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [BUN, "bench/clients/wsport_bun.ts"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
+  },
+  {
     id: "bun-builtin",
     runtime: "bun",
     label: "Bun WebSocket",
@@ -145,6 +187,26 @@ const CONTESTANTS: Contestant[] = [
     label: "wsport",
     wsport: true,
     command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+  },
+  {
+    // The view-based receive API (no copy per message), beside "arraybuffer".
+    id: "wsport-node-u8",
+    runtime: "node",
+    label: "wsport (uint8array)",
+    wsport: true,
+    command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+    env: { WSPORT_BINARY_TYPE: "uint8array" },
+    kinds: ["recv", "echo"],
+  },
+  {
+    // WebSocketStream, read with a reader loop: messages arrive as Uint8Array.
+    id: "wsport-node-stream",
+    runtime: "node",
+    label: "wsport (WebSocketStream)",
+    wsport: true,
+    command: [NODE, "--expose-gc", "bench/clients/wsport_node.mjs"],
+    env: { WSPORT_BINARY_TYPE: "stream" },
+    kinds: ["recv"],
   },
   {
     id: "ws",
@@ -180,7 +242,7 @@ const CONTESTANTS: Contestant[] = [
 /** One measurement to make for every contestant. */
 export interface Scenario {
   readonly id: string;
-  readonly kind: "recv" | "send" | "echo" | "conn" | "memory";
+  readonly kind: "recv" | "send" | "credit" | "echo" | "conn" | "memory";
   readonly server: "ws" | "raw";
   readonly params: Record<string, number>;
 }
@@ -198,12 +260,22 @@ function scenarios(quick: boolean): Scenario[] {
   for (const kind of ["recv", "send"] as const) {
     for (const [label, size, count, warm] of throughput) {
       if (quick && (label === "1KiB" || label === "64KiB")) continue;
-      list.push({
-        id: `${kind}-${label}`,
-        kind,
-        server: "raw",
-        params: { size, count, warm },
-      });
+      list.push({ id: `${kind}-${label}`, kind, server: "raw", params: { size, count, warm } });
+      if (kind === "send" && label === "16B") {
+        // Beside the plain loop: the same sends paced by the server's acks.
+        list.push({
+          id: "credit-16B",
+          kind: "credit",
+          server: "raw",
+          params: {
+            size,
+            count: q(300_000, 100_000),
+            warm: q(30_000, 10_000),
+            window: 1 << 20,
+            ack: 256 * 1024,
+          },
+        });
+      }
     }
   }
   list.push({
@@ -593,12 +665,8 @@ async function main(): Promise<void> {
       const line: string[] = [];
       for (let round = 1; round <= flags.rounds; round++) {
         for (const contestant of contestants) {
-          const params = {
-            scenario: scenario.kind,
-            url,
-            timeout: 20_000,
-            ...scenario.params,
-          };
+          if (contestant.kinds && !contestant.kinds.includes(scenario.kind)) continue;
+          const params = { scenario: scenario.kind, url, timeout: 20_000, ...scenario.params };
           // CPU pressure stall during the run: the share of its time some task
           // waited for a core (other processes, or the runtimes' own helper
           // threads on the client's core). Recorded, not acted upon.
@@ -643,6 +711,7 @@ async function main(): Promise<void> {
         }
       }
       for (const contestant of contestants) {
+        if (contestant.kinds && !contestant.kinds.includes(scenario.kind)) continue;
         const summary = summarize(samples, scenario, contestant.id);
         if (summary) line.push(`${contestant.id} ${summary}`);
       }

@@ -220,7 +220,9 @@ export const TLS_OPTIONS: Record<string, OptionChecker> = {
   },
   cert: isPem,
   key: isPem,
+  passphrase: isString,
   servername: isString,
+  minVersion: oneOf(["TLSv1.2", "TLSv1.3"]),
   dangerouslyDisableCertificateVerification: isBoolean,
 };
 
@@ -264,6 +266,29 @@ export const CLIENT_OPTIONS: Record<string, OptionChecker> = {
   trace: isFunction,
   extensions: isExtensions,
   protocolVersion: oneOf(PROTOCOL_VERSIONS),
+  perMessageDeflate(value, where) {
+    // The fields are checked with the offer (`validatePerMessageDeflateOptions`).
+    if (typeof value !== "boolean" && (typeof value !== "object" || value === null)) {
+      throw new TypeError(`${where} must be a boolean or an object, got ${describeValue(value)}`);
+    }
+  },
+  proxy(value, where) {
+    // The URL itself is parsed with the route (`planRoute`), "env" read there.
+    if (value !== null && typeof value !== "string" && !(value instanceof URL)) {
+      throw new TypeError(
+        `${where} must be a URL string, a URL, "env" or null, got ${describeValue(value)}`,
+      );
+    }
+  },
+  proxyTls: isTlsOptions,
+  unix: isString,
+  lookup: isFunction,
+  followRedirects(value, where) {
+    if (typeof value !== "boolean" && typeof value !== "number") {
+      throw new TypeError(`${where} must be a boolean or a number, got ${describeValue(value)}`);
+    }
+  },
+  allowInsecureRedirects: isBoolean,
 };
 
 /** The options of `WebSocket`: {@linkcode CLIENT_OPTIONS} plus its own. */
@@ -282,8 +307,6 @@ export const WEBSOCKET_STREAM_OPTIONS: OptionTable = {
 /** Options of the `ws` package and what wsport calls them, for the unknown-option error. */
 export const FOREIGN_OPTIONS: Readonly<Record<string, string>> = {
   maxPayload: "maxMessageSize",
-  perMessageDeflate: "extensions",
-  followRedirects: "no equivalent yet",
   ca: "tls.ca",
   servername: "tls.servername",
   rejectUnauthorized: "tls.dangerouslyDisableCertificateVerification",
@@ -327,8 +350,13 @@ export function validateOptions(owner: string, options: unknown, table: OptionTa
   }
 }
 
-/** The prefixes of the core's own argument errors (`ClientConnection`, the handshake request). */
-const CORE_PREFIXES = ["Cannot create handshake request: ", "Cannot create connection: "];
+/** The prefixes of argument errors thrown below the classes (the core, the route, the offer). */
+const CORE_PREFIXES = [
+  "Cannot create handshake request: ",
+  "Cannot create connection: ",
+  // The route, redirect and permessage-deflate checks run in the shared client.
+  "Cannot create WebSocket: ",
+];
 
 /**
  * Renames an argument error of the protocol core after the class the user

@@ -203,6 +203,86 @@ async function send(api, { url, size, count, warm, timeout }) {
   };
 }
 
+/**
+ * Credit flow: the client keeps at most `window` payload bytes unacknowledged;
+ * the server answers `a<bytes>` every `ack` payload bytes it has, and each
+ * answer sends more from `onMessage` (chat, uploads with flow control,
+ * request/response protocols). Sending and receiving at once.
+ */
+async function credit(api, { url, size, count, warm, timeout, window, ack }) {
+  const payload = pattern(size);
+  let sent = 0;
+  let sentBytes = 0;
+  let acked = 0;
+  let target = 0;
+  let sock = null;
+  const replies = [];
+  let wake = null;
+  let resolveClosed;
+  const closed = new Promise((resolve) => (resolveClosed = resolve));
+  const next = () =>
+    new Promise((resolve, reject) => {
+      if (replies.length > 0) return resolve(replies.shift());
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for the server (${sent} sent, ${acked} acked)`)),
+        timeout,
+      );
+      wake = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+    });
+  const pump = () => {
+    while (sent < target && sentBytes - acked < window) {
+      sock.send(payload);
+      sent++;
+      sentBytes += size;
+    }
+  };
+  sock = await connect(
+    api,
+    `${url}/credit?size=${size}&count=${count}&warm=${warm}&ack=${ack}`,
+    {
+      onMessage(data) {
+        const text = typeof data === "string" ? data : new TextDecoder().decode(asBytes(data));
+        if (text.charCodeAt(0) === 97 /* "a" */) {
+          acked = Number(text.slice(1));
+          pump();
+        } else if (wake) {
+          const w = wake;
+          wake = null;
+          w(text);
+        } else {
+          replies.push(text);
+        }
+      },
+      onClose: () => {
+        resolveClosed();
+        wake?.("closed");
+      },
+    },
+  );
+  target = warm;
+  pump();
+  const warmReply = await next();
+  if (warmReply !== "w") throw new Error(`unexpected reply ${warmReply}`);
+  const t0 = now();
+  target = warm + count;
+  pump();
+  const reply = await next();
+  const t1 = now();
+  const seconds = (t1 - t0) / 1000;
+  await closeAndWait(sock, closed);
+  return {
+    ok: reply === "d ok",
+    complete: reply.startsWith("d"),
+    messages: count,
+    seconds,
+    msgsPerSec: count / seconds,
+    mbPerSec: (count * size) / seconds / 1e6,
+  };
+}
+
 /** Echo latency: one 32-byte binary message at a time, sent again on each reply. */
 async function echo(api, { url, count, warm, timeout }) {
   const payload = pattern(32);
@@ -330,7 +410,7 @@ async function memory(api, { url, count, warm }) {
   };
 }
 
-const SCENARIOS = { recv, send, echo, conn, memory };
+const SCENARIOS = { recv, send, credit, echo, conn, memory };
 
 /**
  * Runs the scenario named in the command line with `api` and prints the
@@ -350,12 +430,15 @@ export async function run(api) {
   exit(0);
 }
 
-/** Adapts a WHATWG `WebSocket` class to the scenarios' socket interface. */
-export function whatwgSocket(WebSocketClass) {
+/**
+ * Adapts a WHATWG `WebSocket` class to the scenarios' socket interface,
+ * receiving binary messages as `binaryType` (default "arraybuffer").
+ */
+export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer") {
   return {
     open(url, handlers) {
       const ws = new WebSocketClass(url);
-      ws.binaryType = "arraybuffer";
+      ws.binaryType = binaryType;
       ws.onopen = () => handlers.onOpen();
       ws.onmessage = (event) => handlers.onMessage(event.data);
       ws.onclose = (event) => handlers.onClose(event.code);
@@ -364,6 +447,43 @@ export function whatwgSocket(WebSocketClass) {
         send: (data) => ws.send(data),
         close: () => ws.close(),
         bufferedAmount: () => ws.bufferedAmount,
+      };
+    },
+  };
+}
+
+/**
+ * Adapts a WHATWG `WebSocketStream` class: messages come from a reader loop
+ * on `readable` (string or `Uint8Array` chunks); sends go to a writer
+ * without waiting (the receive scenarios only send the close).
+ */
+export function streamSocket(WebSocketStreamClass) {
+  return {
+    open(url, handlers) {
+      const wss = new WebSocketStreamClass(url);
+      let writer = null;
+      wss.opened.then(async ({ readable, writable }) => {
+        writer = writable.getWriter();
+        handlers.onOpen();
+        const reader = readable.getReader();
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            handlers.onMessage(value);
+          }
+        } catch {
+          // The close below reports it.
+        }
+      }, (error) => handlers.onError(error));
+      wss.closed.then(
+        ({ closeCode }) => handlers.onClose(closeCode),
+        (error) => handlers.onClose(error?.closeCode ?? 1006),
+      );
+      return {
+        send: (data) => void writer.write(data).catch(() => {}),
+        close: () => wss.close(),
+        bufferedAmount: () => 0,
       };
     },
   };

@@ -13,7 +13,11 @@
  *   - `/send?size=S&count=N&warm=W`: counts the client's bytes without
  *     parsing frames (their total is known: W+N masked frames of S bytes),
  *     answers the text message `w` after the warm-up bytes and `d ok` (or
- *     `d bad`) after all of them, having unmasked and checked the last frame.
+ *     `d bad`) after all of them, having unmasked and checked the last frame;
+ *   - `/credit?size=S&count=N&warm=W&ack=A`: as `/send`, and also answers the
+ *     text message `a<bytes>` each time the payload bytes of the whole frames
+ *     received so far pass a multiple of A (the credit-flow scenario: the
+ *     client keeps a window of unacknowledged bytes and sends more on each ack).
  *
  * @module
  */
@@ -76,6 +80,9 @@ declare const Bun: {
 interface RawState {
   head: string;
   mode: "handshake" | "recv" | "send" | "done";
+  // credit (with the send fields): acknowledge every `ackEvery` payload bytes
+  ackEvery?: number;
+  nextAck?: number;
   // recv
   chunk?: Uint8Array;
   frameLength?: number;
@@ -155,6 +162,10 @@ function handshake(socket: BunSocket, state: RawState, text: string): Uint8Array
       tail: new Uint8Array(frameLength),
       tailStart: (warm + count - 1) * frameLength,
     });
+    if (url.pathname === "/credit") {
+      const ackEvery = Number(url.searchParams.get("ack") ?? 262144);
+      Object.assign(state, { ackEvery, nextAck: ackEvery });
+    }
   }
   return rest;
 }
@@ -204,11 +215,21 @@ function receive(socket: BunSocket, state: RawState, data: Uint8Array): void {
     const to = Math.min(after, total);
     state.tail!.set(data.subarray(from - before, to - before), from - tailStart);
   }
+  if (state.ackEvery !== undefined) acknowledge(socket, state, Math.min(after, total));
   if (before < state.warmBytes! && after >= state.warmBytes!) socket.write(TEXT_W);
   if (after >= total) {
     socket.write(checkLastFrame(state.tail!, state.size!) ? TEXT_OK : TEXT_BAD);
     if (after > total) receive(socket, state, data.subarray(data.length - (after - total)));
   }
+}
+
+/** Credit flow: answers `a<payload bytes>` when the received payload passes the next multiple of `ackEvery`. */
+function acknowledge(socket: BunSocket, state: RawState, seen: number): void {
+  const size = state.size!;
+  const payload = Math.floor(seen / (headerLength(size, true) + size)) * size;
+  if (payload < state.nextAck!) return;
+  socket.write(serverFrame(0x1, new TextEncoder().encode(`a${payload}`)));
+  state.nextAck = (Math.floor(payload / state.ackEvery!) + 1) * state.ackEvery!;
 }
 
 function checkLastFrame(frame: Uint8Array, size: number): boolean {

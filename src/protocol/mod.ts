@@ -53,7 +53,7 @@
  *   names every layer uses;
  * - `encoding/`: UTF-8, base64, SHA-1, MD5, random bytes;
  * - `frames/`: the RFC 6455 frame format, its parser, close payloads;
- * - `extensions/`: the extension interface and header grammar;
+ * - `extensions/`: the extension interface and header grammar, permessage-deflate;
  * - `messages/`: messages out of frames, with extensions applied;
  * - `http/`: HTTP heads, URLs, cookies;
  * - `handshake/`: the RFC 6455 client handshake;
@@ -98,8 +98,24 @@ export type {
   ClientConnectionOptions,
   ConnectionOptions,
   ProtocolConnection,
+  SendOptions,
   TraceRecord,
 } from "./connection/mod.ts";
+export {
+  NegotiatedPerMessageDeflate,
+  PERMESSAGE_DEFLATE,
+  PERMESSAGE_DEFLATE_DEFAULTS,
+  PerMessageDeflate,
+  validatePerMessageDeflateOptions,
+} from "./extensions/mod.ts";
+export type {
+  DeflateCodec,
+  DeflateSettings,
+  MessageCompressor,
+  MessageDecompressor,
+  PerMessageDeflateOptions,
+  PerMessageDeflateParameters,
+} from "./extensions/mod.ts";
 export type {
   CloseEvent,
   ClosingEvent,

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { Deque } from "../protocol/encoding/deque.ts";
 import type { Bytes } from "./types.ts";
 
 /** How a {@linkcode ReadQueue} stops and restarts its source. */
@@ -47,7 +48,7 @@ export const COALESCE_LIMIT = 64 * 1024;
  * ```
  */
 export class ReadQueue {
-  #chunks: Bytes[] = [];
+  #chunks = new Deque<Bytes>();
   #size = 0;
   #highWaterMark: number;
   #flow: FlowControl;
@@ -105,7 +106,7 @@ export class ReadQueue {
   /** Closed locally: drops queued chunks; reads resolve `null`. */
   close(): void {
     this.#closed = true;
-    this.#chunks = [];
+    this.#chunks.clear();
     this.#size = 0;
     this.#wake();
   }
@@ -165,7 +166,7 @@ export class ReadQueue {
  * ```
  */
 export class WriteQueue {
-  #chunks: Uint8Array[] = [];
+  #chunks = new Deque<Uint8Array>();
   #size = 0;
   #waiters: (() => void)[] = [];
 
@@ -186,15 +187,17 @@ export class WriteQueue {
     let count = 0;
     let total = 0;
     while (
-      count < chunks.length && (count === 0 || total + chunks[count]!.byteLength <= COALESCE_LIMIT)
+      count < chunks.length &&
+      (count === 0 || total + chunks.at(count)!.byteLength <= COALESCE_LIMIT)
     ) {
-      total += chunks[count]!.byteLength;
+      total += chunks.at(count)!.byteLength;
       count++;
     }
     if (count <= 1) return chunks.shift();
     const bytes = new Uint8Array(total);
     let offset = 0;
-    for (const chunk of chunks.splice(0, count)) {
+    for (let i = 0; i < count; i++) {
+      const chunk = chunks.shift()!;
       bytes.set(chunk, offset);
       offset += chunk.byteLength;
     }
@@ -214,7 +217,7 @@ export class WriteQueue {
 
   /** Drops everything (the connection closed). */
   clear(): void {
-    this.#chunks = [];
+    this.#chunks.clear();
     this.#size = 0;
     this.#notify();
   }

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { Deque } from "../protocol/encoding/deque.ts";
 import { TransportError } from "./types.ts";
 import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
 
@@ -131,8 +132,8 @@ export interface MemoryConnector {
 export function createMemoryConnector(
   options: Pick<MemoryTransportOptions, "highWaterMark"> = {},
 ): MemoryConnector {
-  const unclaimed: MemoryTransport[] = [];
-  const waiters: ((transport: MemoryTransport) => void)[] = [];
+  const unclaimed = new Deque<MemoryTransport>();
+  const waiters = new Deque<(transport: MemoryTransport) => void>();
   const requests: ConnectOptions[] = [];
   function connector(connectOptions: ConnectOptions): Promise<Transport> {
     if (connectOptions.signal?.aborted) return Promise.reject(connectOptions.signal.reason);
@@ -163,7 +164,7 @@ class MemorySide implements MemoryTransport {
   readonly closed: Promise<void>;
   #highWaterMark: number;
   #peer: MemorySide = this;
-  #inbox: Bytes[] = [];
+  #inbox = new Deque<Bytes>();
   #inboxBytes = 0;
   #inboxEnded = false;
   #inboxError: TransportError | null = null;
@@ -236,7 +237,7 @@ class MemorySide implements MemoryTransport {
   #shutDown(peerError: TransportError | null): void {
     if (this.#closedLocally) return;
     this.#closedLocally = true;
-    this.#inbox = [];
+    this.#inbox.clear();
     this.#inboxBytes = 0;
     if (!this.#writeClosed || peerError) this.#peer.#endInbox(peerError);
     this.#writeClosed = true;

@@ -58,6 +58,8 @@ export type BufferSource = ArrayBuffer | ArrayBufferView;
  * @returns The bytes as a `Uint8Array`.
  */
 export function bufferSourceBytes(data: ArrayBufferLike | ArrayBufferView): Uint8Array {
+  // A plain Uint8Array is used as it is: one view less per send().
+  if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
   return ArrayBuffer.isView(data)
     ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     : new Uint8Array(data);

@@ -8,11 +8,13 @@
 import { type ClientOptions, type ClientRun, closeCause, startClient } from "../client.ts";
 import type { Driver } from "../driver.ts";
 import type { ConnectionEvent } from "../protocol/connection/events.ts";
+import { Deque } from "../protocol/encoding/deque.ts";
 import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
 import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import {
   CloseEvent,
   type CloseEventLike,
+  DirectMessageEvent,
   ErrorEvent,
   type ErrorEventLike,
   type MessageData,
@@ -48,8 +50,12 @@ export interface WebSocketInit extends ClientOptions {
 /** The default of {@linkcode WebSocketInit.maxBufferedAmount}. */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
 
-/** The value of {@linkcode WebSocket.binaryType}. */
-export type BinaryType = "blob" | "arraybuffer";
+/**
+ * The value of {@linkcode WebSocket.binaryType}: the WHATWG "blob" and
+ * "arraybuffer", and "uint8array" (as in Bun; not in the WHATWG standard),
+ * which hands out views of the received bytes without copying them.
+ */
+export type BinaryType = "blob" | "arraybuffer" | "uint8array";
 
 /** An event handler attribute's value (`onopen`, `onerror`, …). */
 export type WebSocketEventHandler = ((this: WebSocket, event: Event) => unknown) | null;
@@ -81,6 +87,7 @@ const CONNECTING = 0 as const;
 const OPEN = 1 as const;
 const CLOSING = 2 as const;
 const CLOSED = 3 as const;
+const NO_COMPRESSION = { compress: false } as const;
 
 /**
  * The WHATWG `WebSocket`, running on wsport's transports and protocol core
@@ -135,8 +142,12 @@ export class WebSocket extends EventTarget {
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
   #maxBufferedAmount: number;
-  /** Sent messages whose frames may not all be written yet: wire and application sizes. */
-  #outstanding: { wire: number; application: number }[] = [];
+  /**
+   * Sent messages whose frames may not all be written yet: wire and
+   * application sizes. A deque: a burst of small sends leaves tens of
+   * thousands here, and `Array#shift` would make each removal O(n) on V8.
+   */
+  #outstanding = new Deque<{ wire: number; application: number }>();
   #outstandingWire = 0;
   #outstandingApplication = 0;
   #iterators = new Set<MessageIterator>();
@@ -239,14 +250,36 @@ export class WebSocket extends EventTarget {
 
   /**
    * How binary messages are exposed: https://websockets.spec.whatwg.org/#dom-websocket-binarytype
-   * Setting any other value than "blob" or "arraybuffer" is ignored (WebIDL enum).
+   * "blob" (the default) and "arraybuffer" as the standard says; "uint8array"
+   * (as Bun has it, not in the WHATWG standard) gives a `Uint8Array` that is
+   * a view of the received bytes, not a copy: the fastest way to receive.
+   * Its `buffer` may hold the bytes of other messages of the same
+   * connection around it; `slice()` it to keep a message apart. Setting any
+   * other value is ignored (WebIDL enum).
+   *
+   * @example Receiving views
+   * ```ts
+   * import { WebSocket } from "../../mod.ts";
+   * import { createEchoServer } from "../testing.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const server = createEchoServer();
+   * const socket = new WebSocket("ws://echo.test/", { transport: server.connector });
+   * socket.binaryType = "uint8array";
+   * const reply = new Promise((resolve) => socket.onmessage = (event) => resolve(event.data));
+   * socket.onopen = () => socket.send(new Uint8Array([1, 2, 3]));
+   * assert.deepEqual(await reply, new Uint8Array([1, 2, 3]));
+   * socket.close();
+   * ```
    */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
 
   set binaryType(value: BinaryType) {
-    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+    if (value === "blob" || value === "arraybuffer" || value === "uint8array") {
+      this.#binaryType = value;
+    }
   }
 
   /**
@@ -269,14 +302,15 @@ export class WebSocket extends EventTarget {
     const pending = this.#driver?.bufferedAmount ?? 0;
     const sends = this.#outstanding;
     // Drop the sends whose frames are all written.
-    while (sends.length > 0 && this.#outstandingWire - sends[0]!.wire >= pending) {
-      const done = sends.shift()!;
-      this.#outstandingWire -= done.wire;
-      this.#outstandingApplication -= done.application;
+    let first = sends.peek();
+    while (first !== undefined && this.#outstandingWire - first.wire >= pending) {
+      sends.shift();
+      this.#outstandingWire -= first.wire;
+      this.#outstandingApplication -= first.application;
+      first = sends.peek();
     }
-    if (sends.length === 0) return 0;
+    if (first === undefined) return 0;
     // The oldest send may be partly written: its header goes first.
-    const first = sends[0]!;
     const written = Math.max(0, this.#outstandingWire - pending);
     const header = first.wire - first.application;
     return this.#outstandingApplication - Math.max(0, written - header);
@@ -286,9 +320,14 @@ export class WebSocket extends EventTarget {
    * Sends a message: https://websockets.spec.whatwg.org/#dom-websocket-send
    *
    * @param data Text, or bytes as an `ArrayBuffer`, a view or a `Blob`.
+   * @param options Beyond the spec: `{ compress: false }` sends this message
+   * uncompressed even when permessage-deflate is in use (as ws's `send`).
    * @throws {DOMException} `InvalidStateError` while connecting.
    */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  send(
+    data: string | ArrayBufferLike | ArrayBufferView | Blob,
+    options?: { readonly compress?: boolean },
+  ): void {
     if (arguments.length === 0) {
       throw new TypeError("Cannot send: 1 argument required, but only 0 present");
     }
@@ -313,8 +352,9 @@ export class WebSocket extends EventTarget {
         : bufferSourceBytes(data as ArrayBuffer).length;
       return;
     }
+    const compress = options?.compress !== false;
     if (isBlob) {
-      this.#sendBlob(data as Blob);
+      this.#sendBlob(data as Blob, compress);
       return;
     }
     const bytes = isText ? encodeUtf8(String(data)) : bufferSourceBytes(data as ArrayBuffer);
@@ -324,11 +364,11 @@ export class WebSocket extends EventTarget {
       this.#queuedBytes += copy.length;
       this.#chain(() => {
         this.#queuedBytes -= copy.length;
-        this.#transmit(copy, isText);
+        this.#transmit(copy, isText, compress);
       });
       return;
     }
-    this.#transmit(bytes, isText);
+    this.#transmit(bytes, isText, compress);
   }
 
   /** Runs `step` after every send still waiting for a Blob to be read. */
@@ -340,12 +380,12 @@ export class WebSocket extends EventTarget {
     });
   }
 
-  #sendBlob(blob: Blob): void {
+  #sendBlob(blob: Blob, compress: boolean): void {
     this.#queuedBytes += blob.size;
     this.#chain(() =>
       blob.arrayBuffer().then((buffer) => {
         this.#queuedBytes -= blob.size;
-        this.#transmit(new Uint8Array(buffer), false);
+        this.#transmit(new Uint8Array(buffer), false, compress);
       }, () => {
         this.#queuedBytes -= blob.size;
       })
@@ -353,7 +393,7 @@ export class WebSocket extends EventTarget {
   }
 
   /** Steps 2-4 of send(): frame the data if open, else count it as buffered and drop it. */
-  #transmit(bytes: Uint8Array, isText: boolean): void {
+  #transmit(bytes: Uint8Array, isText: boolean, compress = true): void {
     const driver = this.#driver;
     // Sends queued behind a Blob go out even if close() was called since:
     // the close frame is queued behind them (see close()).
@@ -376,7 +416,9 @@ export class WebSocket extends EventTarget {
       return;
     }
     const wire = driver.send((connection) =>
-      isText ? connection.sendText(bytes) : connection.sendBinary(bytes)
+      isText
+        ? connection.sendText(bytes, true, compress ? undefined : NO_COMPRESSION)
+        : connection.sendBinary(bytes, true, compress ? undefined : NO_COMPRESSION)
     );
     this.#outstanding.push({ wire, application: bytes.length });
     this.#outstandingWire += wire;
@@ -488,7 +530,12 @@ export class WebSocket extends EventTarget {
           if (this.#iterators.size > 0) {
             for (const iterator of this.#iterators) iterator.push(data as MessageData);
           }
-          this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
+          if (this.#messageListeners !== 0) {
+            this.dispatchEvent(new WebSocketMessageEvent(data, this.#origin));
+          } else if (this.#handlers.message !== null) {
+            this.#dispatchToHandler(this.#handlers.message, data);
+          }
+          // No listener at all: a dispatch would not be observable.
         }
         return;
       case "closing":
@@ -549,8 +596,35 @@ export class WebSocket extends EventTarget {
     this.dispatchEvent(new ErrorEvent("error", { message, error }));
   }
 
+  /**
+   * Listeners of `message` other than `onmessage`, as `[listener, capture]`
+   * keys (see {@linkcode WebSocket.addEventListener}); their count is kept in
+   * `#messageListeners`. `null` until the first one.
+   */
+  #otherMessageListeners: Set<string | object> | null = null;
+  #messageListeners = 0;
+
+  /**
+   * "Fire an event named message" when `onmessage` is the only listener:
+   * calls it as the dispatch would (`this` is the socket, the event is at
+   * its target), and reports what it throws as the dispatch does, without
+   * stopping the connection.
+   */
+  #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
+    const event = new DirectMessageEvent(data, this.#origin, this);
+    try {
+      handler.call(this, event as unknown as Event);
+    } catch (error) {
+      reportListenerError(error);
+    } finally {
+      event.finish();
+    }
+  }
+
   #messageData(data: string | Uint8Array): unknown {
     if (typeof data === "string") return data;
+    // The core hands out a view that nothing writes to or reads again.
+    if (this.#binaryType === "uint8array") return data;
     if (this.#binaryType === "blob") return new Blob([data as Uint8Array<ArrayBuffer>]);
     const { buffer, byteOffset, byteLength } = data;
     if (byteOffset === 0 && byteLength === buffer.byteLength) return buffer;
@@ -575,8 +649,9 @@ export class WebSocket extends EventTarget {
     // One listener per type, made when first needed (most sockets set one or two).
     const listeners = this.#handlerListeners ??= {};
     const listener = listeners[type] ??= (event: Event) => this.#handlers[type]?.call(this, event);
-    if (had) this.removeEventListener(type, listener);
-    else this.addEventListener(type, listener);
+    // The attribute's own listener is not counted as another `message` listener.
+    if (had) super.removeEventListener(type, listener);
+    else super.addEventListener(type, listener);
   }
 
   #handlerListeners:
@@ -614,6 +689,15 @@ export class WebSocket extends EventTarget {
     listener: Parameters<EventTarget["addEventListener"]>[1],
     options?: Parameters<EventTarget["addEventListener"]>[2],
   ): void {
+    // `message` listeners are counted: while `onmessage` is the only one,
+    // messages are handed to it without a dispatch (see DirectMessageEvent).
+    if (listener !== null && listener !== undefined && String(type) === "message") {
+      // A listener removed by `once` or `signal` stays counted: the
+      // dispatch then stays the general one, which is always right.
+      const keys = this.#otherMessageListeners ??= new Set();
+      keys.add(listenerKey(listener, options));
+      this.#messageListeners = keys.size;
+    }
     super.addEventListener(type, listener, options);
   }
 
@@ -646,6 +730,13 @@ export class WebSocket extends EventTarget {
     listener: Parameters<EventTarget["addEventListener"]>[1],
     options?: Parameters<EventTarget["removeEventListener"]>[2],
   ): void {
+    if (
+      listener !== null && listener !== undefined && String(type) === "message" &&
+      this.#otherMessageListeners !== null
+    ) {
+      this.#otherMessageListeners.delete(listenerKey(listener, options));
+      this.#messageListeners = this.#otherMessageListeners.size;
+    }
     super.removeEventListener(type, listener, options);
   }
 
@@ -690,9 +781,36 @@ for (const target of [WebSocket, WebSocket.prototype]) {
   });
 }
 
+const listenerIds = new WeakMap<object, number>();
+let nextListenerId = 0;
+
+/** A key for a listener and its capture flag, the identity of a registration (DOM). */
+function listenerKey(
+  listener: object,
+  options: boolean | { capture?: boolean } | undefined,
+): string {
+  let id = listenerIds.get(listener);
+  if (id === undefined) listenerIds.set(listener, id = nextListenerId++);
+  const capture = typeof options === "boolean" ? options : Boolean(options?.capture);
+  return `${id}${capture ? "c" : ""}`;
+}
+
+/** Reports a listener's exception as `dispatchEvent` does, without throwing to the caller. */
+function reportListenerError(error: unknown): void {
+  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  if (typeof report === "function") {
+    report(error);
+  } else {
+    // Node 22 has no reportError; its EventTarget rethrows in a later tick too.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
 /** The async iterator of {@linkcode WebSocket}: a queue of messages ended by the close event. */
 class MessageIterator implements AsyncIterableIterator<MessageData> {
-  #queue: MessageData[] = [];
+  #queue = new Deque<MessageData>();
   #waiting: {
     resolve(result: IteratorResult<MessageData>): void;
     reject(error: unknown): void;
@@ -742,7 +860,7 @@ class MessageIterator implements AsyncIterableIterator<MessageData> {
 
   return(): Promise<IteratorResult<MessageData>> {
     this.#ended = true;
-    this.#queue = [];
+    this.#queue.clear();
     this.#release();
     return Promise.resolve({ value: undefined, done: true });
   }

@@ -8,6 +8,7 @@ import {
   WriteQueue,
 } from "../../src/transport/_util.ts";
 import { TransportError } from "../../src/transport/types.ts";
+import { countElementMoves } from "../_util/array_moves.ts";
 
 function recorder() {
   const calls: string[] = [];
@@ -156,6 +157,46 @@ describe("WriteQueue", () => {
     await draining;
     assert.equal(queue.size, 0);
     assert.equal(queue.take(), undefined);
+  });
+});
+
+describe("ReadQueue and WriteQueue with many chunks queued", () => {
+  it("ReadQueue reads each chunk without moving the queued ones (no Array#shift)", async () => {
+    const queue = new ReadQueue(Infinity, recorder().flow);
+    for (let i = 0; i < 1000; i++) queue.push(new Uint8Array([i & 0xff]));
+    const reads: Promise<Uint8Array | null>[] = [];
+    const moves = countElementMoves(() => {
+      for (let i = 0; i < 1000; i++) reads.push(queue.read());
+    });
+    assert.deepEqual(moves, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    const bytes = (await Promise.all(reads)).map((chunk) => chunk![0]);
+    assert.deepEqual(bytes, Array.from({ length: 1000 }, (_, i) => i & 0xff));
+    assert.equal(queue.size, 0);
+  });
+
+  it("WriteQueue takes, coalesces and puts back without moving the queued chunks", () => {
+    const queue = new WriteQueue();
+    for (let i = 0; i < 5000; i++) queue.push(new Uint8Array(16).fill(i & 0xff));
+    const taken: Uint8Array[] = [];
+    const moves = countElementMoves(() => {
+      let chunk: Uint8Array | undefined;
+      while ((chunk = queue.take()) !== undefined) {
+        // The runtime takes all but 3 bytes of the first write.
+        if (taken.length === 0) {
+          queue.putBack(chunk.subarray(chunk.length - 3));
+          chunk = chunk.subarray(0, chunk.length - 3);
+        }
+        taken.push(chunk);
+        queue.written(chunk.length);
+      }
+    });
+    assert.deepEqual(moves, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    const all = new Uint8Array(taken.reduce((n, chunk) => n + chunk.length, 0));
+    taken.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0);
+    assert.equal(all.length, 5000 * 16);
+    for (let i = 0; i < 5000; i++) assert.equal(all[i * 16 + 15], i & 0xff);
+    assert.ok(taken.every((chunk) => chunk.length <= COALESCE_LIMIT));
+    assert.equal(queue.size, 0);
   });
 });
 

@@ -8,7 +8,12 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CloseEvent, ErrorEvent, WebSocketMessageEvent } from "../../src/web/events.ts";
+import {
+  CloseEvent,
+  DirectMessageEvent,
+  ErrorEvent,
+  WebSocketMessageEvent,
+} from "../../src/web/events.ts";
 
 const globals = globalThis as { CloseEvent?: unknown; ErrorEvent?: unknown };
 
@@ -103,5 +108,42 @@ describe("WebSocketMessageEvent", () => {
     });
     target.dispatchEvent(new WebSocketMessageEvent("hi", "ws://example.com"));
     assert.equal((seen as MessageEvent | null)?.data, "hi");
+  });
+});
+
+describe("DirectMessageEvent", () => {
+  it("reads as a MessageEvent at its target until finish(), then as after a dispatch", () => {
+    const target = new EventTarget();
+    const event = new DirectMessageEvent("hi", "ws://a.test", target) as unknown as MessageEvent;
+    assert.ok(event instanceof MessageEvent && event instanceof Event);
+    assert.deepEqual(
+      [event.type, event.data, event.origin, event.lastEventId, event.source, event.ports.length],
+      ["message", "hi", "ws://a.test", "", null, 0],
+    );
+    assert.deepEqual([event.target, event.currentTarget, event.eventPhase], [target, target, 2]);
+    assert.deepEqual(event.composedPath(), [target]);
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    assert.deepEqual([event.defaultPrevented, event.returnValue, event.cancelable], [
+      false,
+      true,
+      false,
+    ]);
+    assert.deepEqual([event.bubbles, event.composed, event.isTrusted], [false, false, false]);
+    (event as unknown as DirectMessageEvent).finish();
+    assert.deepEqual([event.target, event.currentTarget, event.eventPhase], [target, null, 0]);
+    assert.deepEqual(event.composedPath(), []);
+  });
+
+  it("stamps the events of one synchronous run alike, to the millisecond of performance.now()", async () => {
+    const target = new EventTarget();
+    const before = performance.now();
+    const a = new DirectMessageEvent(1, "", target);
+    const b = new DirectMessageEvent(2, "", target);
+    assert.equal(a.timeStamp, b.timeStamp);
+    assert.ok(Math.abs(a.timeStamp - before) <= 2, `${a.timeStamp} vs ${before}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const c = new DirectMessageEvent(3, "", target);
+    assert.ok(c.timeStamp > a.timeStamp, "a later run gets a later stamp");
   });
 });

@@ -27,6 +27,8 @@ import {
   trackTimers,
   utf8,
 } from "../_util/fake_server.ts";
+import { countElementMoves } from "../_util/array_moves.ts";
+import { DirectMessageEvent, type MessageEventLike } from "../../src/web/events.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -705,6 +707,52 @@ describe("WebSocket send() (WHATWG §3.1 'send(data)')", () => {
     opened.socket.send("after close");
     assert.ok(opened.socket.bufferedAmount >= 15 + 11);
   });
+
+  it("drops written sends from its bufferedAmount bookkeeping without moving the others (no Array#shift)", async () => {
+    // send() reads bufferedAmount (the maxBufferedAmount check), which drops
+    // the sends whose frames are written. With Array#shift each drop moved
+    // every later entry: O(n) per send on V8 once a burst left tens of
+    // thousands outstanding, the stall of the credit-flow pattern.
+    const opened = await connect();
+    const payload = new Uint8Array(16);
+    const sending = countElementMoves(() => {
+      for (let i = 0; i < 20_000; i++) opened.socket.send(payload);
+    });
+    assert.equal(opened.socket.bufferedAmount, 320_000);
+    await tick(); // the driver hands the frames to the transport
+    let received = 0;
+    while (received < 20_000 * 22) received += (await opened.peer.transport.read())!.length;
+    let after = -1;
+    const dropping = countElementMoves(() => {
+      after = opened.socket.bufferedAmount;
+      opened.socket.send(payload);
+    });
+    assert.equal(after, 0);
+    assert.deepEqual(sending, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    assert.deepEqual(dropping, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    assert.equal(opened.socket.bufferedAmount, 16);
+    await closeCleanly(opened);
+  });
+});
+
+describe("WebSocket async iteration (not in the WHATWG API)", () => {
+  afterEach(cleanUp);
+
+  it("yields queued messages in order without moving the rest of the queue (no Array#shift)", async () => {
+    const opened = await connect();
+    const iterator = opened.socket[Symbol.asyncIterator]();
+    for (let i = 0; i < 300; i++) opened.peer.sendText(String(i));
+    while (opened.log.filter((entry) => entry.type === "message").length < 300) await tick();
+    const nexts: Promise<IteratorResult<unknown>>[] = [];
+    const moves = countElementMoves(() => {
+      for (let i = 0; i < 300; i++) nexts.push(iterator.next());
+    });
+    assert.deepEqual(moves, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    const values = (await Promise.all(nexts)).map((result) => result.value);
+    assert.deepEqual(values, Array.from({ length: 300 }, (_, i) => String(i)));
+    await closeCleanly(opened);
+    assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+  });
 });
 
 describe("WebSocket close() (WHATWG §3.1 'close(code, reason)')", () => {
@@ -844,7 +892,18 @@ describe("WebSocket binaryType (WHATWG §3.1 'binaryType')", () => {
     assert.equal(socket.binaryType, "blob");
     socket.binaryType = "arraybuffer";
     assert.equal(socket.binaryType, "arraybuffer");
-    for (const value of ["Blob", "ArrayBuffer", "", "notBlobOrArrayBuffer", null, 1]) {
+    for (
+      const value of [
+        "Blob",
+        "ArrayBuffer",
+        "Uint8Array",
+        "nodebuffer",
+        "",
+        "notBlobOrArrayBuffer",
+        null,
+        1,
+      ]
+    ) {
       socket.binaryType = value as unknown as "blob";
       assert.equal(socket.binaryType, "arraybuffer", String(value));
     }
@@ -866,6 +925,40 @@ describe("WebSocket binaryType (WHATWG §3.1 'binaryType')", () => {
     ));
     while (received.length < 3) await tick();
     assert.deepEqual(received.map(bytesOf), [[1, 2, 3], [], [4, 5]]);
+    await closeCleanly(opened);
+  });
+
+  it('gives Uint8Array views of the received bytes, without copies, for "uint8array" (as Bun)', async () => {
+    const opened = await connect();
+    opened.socket.binaryType = "uint8array";
+    assert.equal(opened.socket.binaryType, "uint8array");
+    const received: unknown[] = [];
+    opened.socket.onmessage = (event) => received.push(event.data);
+    // Three frames in one chunk, then a message in two fragments.
+    opened.peer.write(concatBytes(
+      frameBytes(OP.Binary, new Uint8Array([1, 2, 3])),
+      frameBytes(OP.Binary, new Uint8Array(0)),
+      frameBytes(OP.Binary, new Uint8Array([4, 5])),
+    ));
+    opened.peer.sendFrame(OP.Binary, new Uint8Array([6]), { fin: false });
+    opened.peer.sendFrame(OP.Continuation, new Uint8Array([7]), { fin: true });
+    opened.peer.sendText("still text");
+    while (received.length < 5) await tick();
+    for (const data of received.slice(0, 4)) assert.ok(data instanceof Uint8Array);
+    assert.deepEqual(
+      received.map((data) => typeof data === "string" ? data : [...(data as Uint8Array)]),
+      [
+        [1, 2, 3],
+        [],
+        [4, 5],
+        [6, 7],
+        "still text",
+      ],
+    );
+    // Views of one received chunk: no bytes were copied for them.
+    const [first, , third] = received as Uint8Array[];
+    assert.equal(first!.buffer, third!.buffer);
+    assert.ok(first!.buffer.byteLength > 3);
     await closeCleanly(opened);
   });
 
@@ -1070,6 +1163,140 @@ describe("WebSocket event handler attributes (HTML §8.1.8.1)", () => {
   });
 });
 
+describe("WebSocket onmessage as the only message listener (handed the event without a dispatch)", () => {
+  afterEach(cleanUp);
+
+  /** An open socket with no listener at all (connect() records every event). */
+  async function connectBare(): Promise<Opened> {
+    const server = createFakeServer();
+    const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+    const opened = once(socket, "open");
+    const peer = await server.accept();
+    const request = await peer.handshake();
+    await opened;
+    return { server, socket, peer, request, log: [] };
+  }
+
+  /** What a listener sees of a message event, during and after its call. */
+  function observe(socket: WebSocket, event: MessageEventLike, self: unknown) {
+    return {
+      self: self === socket,
+      instances: [event instanceof MessageEvent, event instanceof Event],
+      tag: Object.prototype.toString.call(event),
+      fields: [event.type, event.data, event.origin, event.lastEventId, event.source],
+      ports: event.ports.length,
+      targets: [event.target === socket, event.currentTarget === socket],
+      phase: event.eventPhase,
+      flags: [event.bubbles, event.cancelable, event.composed, event.isTrusted, event.cancelBubble],
+      canceled: (event.preventDefault(), [event.defaultPrevented, event.returnValue]),
+      path: event.composedPath().map((target) => target === socket),
+      timeStamp: typeof event.timeStamp,
+      constants: [event.NONE, event.AT_TARGET],
+    };
+  }
+
+  it("passes for a dispatched MessageEvent: same attributes during and after the call", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const kept: MessageEventLike[] = [];
+    for (const general of [false, true]) {
+      const opened = await connectBare();
+      if (general) opened.socket.addEventListener("message", () => {}); // forces dispatchEvent
+      const socket = opened.socket;
+      socket.onmessage = function (this: WebSocket, event) {
+        seen.push(observe(socket, event, this));
+        kept.push(event);
+      };
+      opened.peer.sendText("hi");
+      while (seen.length < (general ? 2 : 1)) await tick();
+      await closeCleanly(opened);
+    }
+    // What every runtime's dispatch shows too.
+    const common = (
+      { self, instances, tag, fields, ports, flags, canceled, timeStamp }: Record<string, unknown>,
+    ) => ({ self, instances, tag, fields, ports, flags, canceled, timeStamp });
+    assert.deepEqual(common(seen[0]!), common(seen[1]!));
+    // At the target, as DOM "dispatch" says (Node's EventTarget shows
+    // currentTarget null and eventPhase NONE inside a listener instead).
+    assert.deepEqual(seen[0], {
+      ...common(seen[1]!),
+      targets: [true, true],
+      phase: Event.AT_TARGET,
+      path: [true],
+      constants: [(seen[1]!.constants as unknown[])[0], (seen[1]!.constants as unknown[])[1]],
+    });
+    assert.deepEqual(seen[0]!.fields, ["message", "hi", "ws://fake.test", "", null]);
+    assert.deepEqual(seen[0]!.flags, [false, false, false, false, false]);
+    assert.deepEqual(seen[0]!.canceled, [false, true]);
+    // The first was handed over directly, the second dispatched.
+    assert.deepEqual(kept.map((event) => event instanceof DirectMessageEvent), [true, false]);
+    for (const event of kept) {
+      assert.equal(event.currentTarget, null);
+      assert.equal(event.eventPhase, Event.NONE);
+      assert.deepEqual(event.composedPath(), []);
+    }
+  });
+
+  it("dispatches again once another listener is added, and stops once it is removed", async () => {
+    const opened = await connectBare();
+    const calls: string[] = [];
+    const other = (event: Event) => calls.push(`other ${(event as MessageEvent).data}`);
+    opened.socket.onmessage = (event) => calls.push(`handler ${event.data}`);
+    const next = async (text: string, count: number) => {
+      opened.peer.sendText(text);
+      while (calls.length < count) await tick();
+    };
+    await next("1", 1);
+    opened.socket.addEventListener("message", other);
+    await next("2", 3);
+    // Removing with another capture flag removes nothing (DOM): still there.
+    opened.socket.removeEventListener("message", other, { capture: true });
+    await next("3", 5);
+    opened.socket.removeEventListener("message", other);
+    await next("4", 6);
+    opened.socket.addEventListener("message", other, { once: true });
+    await next("5", 8);
+    await next("6", 9);
+    assert.deepEqual(calls, [
+      "handler 1",
+      "handler 2",
+      "other 2",
+      "handler 3",
+      "other 3",
+      "handler 4",
+      "handler 5",
+      "other 5",
+      "handler 6",
+    ]);
+    await closeCleanly(opened);
+  });
+
+  it("reports what the handler throws as a dispatch does, and delivers the next messages", async () => {
+    const opened = await connectBare();
+    const reported: unknown[] = [];
+    const global = globalThis as { reportError?: (error: unknown) => void };
+    const saved = global.reportError;
+    global.reportError = (error) => reported.push(error);
+    try {
+      const received: unknown[] = [];
+      opened.socket.onmessage = (event) => {
+        received.push(event.data);
+        if (event.data === "boom") throw new Error("handler failed");
+      };
+      opened.peer.sendText("boom");
+      opened.peer.sendText("after");
+      while (received.length < 2) await tick();
+      assert.deepEqual(received, ["boom", "after"]);
+      assert.equal(reported.length, 1);
+      assert.equal((reported[0] as Error).message, "handler failed");
+      assert.equal(opened.socket.readyState, WebSocket.OPEN);
+    } finally {
+      if (saved === undefined) delete global.reportError;
+      else global.reportError = saved;
+    }
+    await closeCleanly(opened);
+  });
+});
+
 /** Waits for the client's failing close frame. */
 async function failingCloseCode(peer: FakePeer): Promise<number> {
   return (await peer.readClose()).code;
@@ -1202,7 +1429,8 @@ describe("WebSocket against a hostile server: the opening handshake", () => {
   it("refuses an extension that was not offered", async () => {
     const { socket, peer, log } = await connecting();
     const closed = once(socket, "close");
-    peer.acceptHandshake({ extensions: "permessage-deflate" });
+    // permessage-deflate is offered by default; this one never is.
+    peer.acceptHandshake({ extensions: "x-never-offered" });
     await closed;
     const error = errorOf(log[0]);
     assert.ok(error instanceof HandshakeError);

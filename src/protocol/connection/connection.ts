@@ -87,6 +87,17 @@ export interface ConnectionOptions {
   readonly trace?: (record: TraceRecord) => void;
 }
 
+/** Per-message settings of `sendText()` and `sendBinary()`. */
+export interface SendOptions {
+  /**
+   * `false` sends the message as it is, without the negotiated extensions'
+   * encoding (RFC 7692 §6: a message may always go uncompressed), e.g. for
+   * data that is compressed already.
+   * @default true
+   */
+  readonly compress?: boolean;
+}
+
 /** What {@linkcode ConnectionOptions.trace} receives. */
 export type TraceRecord =
   | {
@@ -146,9 +157,9 @@ export interface ProtocolConnection {
   /** Reports the end of the peer's byte stream. */
   receiveEof(): void;
   /** Sends a text message; throws `InvalidStateError` when not open. */
-  sendText(data: string | Uint8Array, fin?: boolean): void;
+  sendText(data: string | Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a binary message; throws `InvalidStateError` when not open or not supported. */
-  sendBinary(data: Uint8Array, fin?: boolean): void;
+  sendBinary(data: Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a ping; throws when not possible. */
   sendPing(data?: Uint8Array): void;
   /** Starts the closing handshake. */
@@ -457,10 +468,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The text, or its UTF-8 bytes (not validated).
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding (e.g. no permessage-deflate).
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendText(data: string | Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin);
+  sendText(data: string | Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin, options);
   }
 
   /**
@@ -468,10 +481,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The bytes; never modified.
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding, e.g. for data that is compressed already.
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendBinary(data: Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Binary, data, fin);
+  sendBinary(data: Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Binary, data, fin, options);
   }
 
   /**
@@ -488,7 +503,7 @@ export class Connection implements ProtocolConnection {
     this.#sendData(OPCODE.Continuation, data, fin);
   }
 
-  #sendData(opcode: number, data: Uint8Array, fin: boolean): void {
+  #sendData(opcode: number, data: Uint8Array, fin: boolean, options?: SendOptions): void {
     if (!canSendData(this.#state)) {
       throw new InvalidStateError(`Cannot send message: the connection is ${this.#state}`);
     }
@@ -498,7 +513,10 @@ export class Connection implements ProtocolConnection {
     }
     let rsv = 0;
     // Extensions transform whole messages; fragments sent by hand go as they are.
-    if (opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0) {
+    if (
+      opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0 &&
+      options?.compress !== false
+    ) {
       for (const extension of this.#extensions) {
         const encoded = extension.encode(data);
         data = encoded.payload;
@@ -705,7 +723,8 @@ export class ClientConnection extends Connection {
   readonly protocolVersion: HybiVersion;
   #protocols: readonly string[];
   #offers: readonly Extension[];
-  #response: ResponseReader;
+  /** The handshake response's reader; dropped once the handshake is over (idle memory). */
+  #response: ResponseReader | null;
   #handshake: HandshakeResult | null = null;
   #requestQueued = false;
 
@@ -801,7 +820,8 @@ export class ClientConnection extends Connection {
       super.receiveData(chunk);
       return;
     }
-    this.#response.push(chunk);
+    this.#response!.push(chunk);
+    if (this.state !== "connecting") this.#response = null;
   }
 
   #open(head: ResponseHead, leftover: Uint8Array): void {
@@ -850,8 +870,8 @@ export class ClientConnection extends Connection {
    */
   override receiveEof(): void {
     // The head parser knows how far the head got (status line, byte count).
-    if (this.state === "connecting" && !this.#response.end()) {
-      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
+    if (this.state === "connecting" && !this.#response!.end()) {
+      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -105,6 +105,9 @@ function writeHeader(
   return offset;
 }
 
+/** Payloads under this many bytes are masked as they are copied, byte by byte. */
+const SMALL_PAYLOAD = 64;
+
 /**
  * Encodes a frame.
  *
@@ -148,13 +151,19 @@ export function encodeFrame(frame: Frame, mask: Uint8Array | null): Bytes[] {
     if (length === 0) return [head];
     return [head, payload as Bytes];
   }
+  if (length < SMALL_PAYLOAD) {
+    // Small frames: mask while copying, byte by byte, with no alignment
+    // padding and no views (each costs as much as the copy at this size).
+    const buffer = new Uint8Array(headLength + length);
+    const start = writeHeader(buffer, 0, fin, rsv, opcode, length, mask);
+    for (let i = 0; i < length; i++) buffer[start + i] = payload[i]! ^ mask[i & 3]!;
+    return [buffer];
+  }
   // Pad the front so that the payload begins at a multiple of 4.
   const pad = (4 - (headLength & 3)) & 3;
   const buffer = new Uint8Array(pad + headLength + length);
   const start = writeHeader(buffer, pad, fin, rsv, opcode, length, mask);
-  if (length > 0) {
-    buffer.set(payload, start);
-    maskInPlace(buffer.subarray(start), mask);
-  }
-  return [pad === 0 ? buffer : buffer.subarray(pad)];
+  buffer.set(payload, start);
+  maskInPlace(new Uint8Array(buffer.buffer, start, length), mask);
+  return [pad === 0 ? buffer : new Uint8Array(buffer.buffer, pad, headLength + length)];
 }

@@ -479,7 +479,8 @@ export class LegacyClientConnection extends LegacyConnection {
   readonly keys: LegacyKeys | null;
   #answer: Uint8Array | null;
   #protocols: readonly string[];
-  #response: ResponseReader;
+  /** The handshake response's reader; dropped once the handshake is over (idle memory). */
+  #response: ResponseReader | null;
   #pending: { result: HandshakeResult; parts: Uint8Array[]; size: number } | null = null;
   #handshake: HandshakeResult | null = null;
 
@@ -557,7 +558,8 @@ export class LegacyClientConnection extends LegacyConnection {
       this.#collectAnswer(chunk);
       return;
     }
-    this.#response.push(chunk);
+    this.#response!.push(chunk);
+    if (this.state !== "connecting") this.#response = null;
   }
 
   #switching(head: ResponseHead, leftover: Uint8Array): void {
@@ -638,9 +640,9 @@ export class LegacyClientConnection extends LegacyConnection {
    * completed, this fails it with `UNEXPECTED_EOF` (or the refusal).
    */
   override receiveEof(): void {
-    if (this.state === "connecting" && !this.#response.end()) {
+    if (this.state === "connecting" && !this.#response!.end()) {
       this.#pending = null;
-      this.failHandshake(this.#response.incompleteHead() ?? endedDuringHandshake());
+      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

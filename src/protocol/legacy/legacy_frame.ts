@@ -33,6 +33,7 @@
  * @module
  */
 
+import { Deque } from "../encoding/deque.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Bytes } from "../frames/frame.ts";
 import { Utf8StreamDecoder } from "../encoding/utf8.ts";
@@ -93,7 +94,7 @@ export class LegacyFrameParser {
   #maxMessageSize: number;
   #maxFrameSize: number;
   #closeFrame: boolean;
-  #chunks: Uint8Array[] = [];
+  #chunks = new Deque<Uint8Array>();
   #offset = 0;
   #buffered = 0;
   #state = TYPE;
@@ -154,7 +155,7 @@ export class LegacyFrameParser {
     } catch (error) {
       if (error instanceof ProtocolError) {
         this.#error = error;
-        this.#chunks = [];
+        this.#chunks.clear();
         this.#buffered = 0;
       }
       throw error;
@@ -177,7 +178,7 @@ export class LegacyFrameParser {
   }
 
   #readByte(): number {
-    const chunk = this.#chunks[0]!;
+    const chunk = this.#chunks.peek()!;
     const byte = chunk[this.#offset++]!;
     this.#buffered--;
     if (this.#offset === chunk.length) this.#shift();
@@ -214,7 +215,7 @@ export class LegacyFrameParser {
 
   /** §4.2: "_Data_: Read a byte, let /b/ be that byte. If /b/ is not 0xFF, then append /b/ to /raw data/". */
   #readText(): LegacyFrame | null {
-    const chunk = this.#chunks[0]!;
+    const chunk = this.#chunks.peek()!;
     const start = this.#offset;
     const end = chunk.indexOf(0xff, start);
     const stop = end === -1 ? chunk.length : end;
@@ -271,7 +272,7 @@ export class LegacyFrameParser {
 
   /** §4.2: "Read /length/ bytes. Discard the read bytes." */
   #skip(): void {
-    const chunk = this.#chunks[0]!;
+    const chunk = this.#chunks.peek()!;
     const take = Math.min(this.#length, chunk.length - this.#offset);
     this.#length -= take;
     this.#buffered -= take;

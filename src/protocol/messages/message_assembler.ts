@@ -231,7 +231,7 @@ export class MessageAssembler {
     for (let i = this.#extensions.length - 1; i >= 0; i--) {
       const extension = this.#extensions[i]!;
       if ((extension.rsv & rsv) === 0) continue;
-      data = extension.decode(data, rsv);
+      data = extension.decode(data, rsv, this.#maxMessageSize);
     }
     if (data.length > this.#maxMessageSize) {
       throw new ProtocolError(

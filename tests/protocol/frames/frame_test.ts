@@ -207,14 +207,26 @@ describe("5.3. Client-to-Server Masking", () => {
     assert.deepEqual(key, new Uint8Array([1, 2, 3, 4]));
   });
 
-  it("encodeFrame places the masked payload on a 4-byte boundary of its buffer", () => {
-    for (const length of [1, 125, 126, 65535, 65536]) {
+  it("encodeFrame places a masked payload of 64 bytes or more on a 4-byte boundary of its buffer", () => {
+    // Where masking runs a word at a time.
+    for (const length of [64, 125, 126, 65535, 65536]) {
       const [out] = encodeFrame(
         { fin: true, rsv: 0, opcode: 0x2, payload: new Uint8Array(length) },
         KEY,
       );
       const payloadStart = out!.byteOffset + headerLength(length, true);
       assert.equal(payloadStart % 4, 0, `length ${length}`);
+    }
+  });
+
+  it("encodeFrame masks a payload under 64 bytes as it copies it, into a buffer of exactly the frame", () => {
+    for (const length of [0, 1, 5, 63]) {
+      const payload = random(length);
+      const [out] = encodeFrame({ fin: true, rsv: 0, opcode: 0x2, payload }, KEY);
+      assert.equal(out!.byteOffset, 0);
+      assert.equal(out!.buffer.byteLength, headerLength(length, true) + length);
+      const masked = out!.subarray(headerLength(length, true));
+      assert.deepEqual([...masked], [...payload].map((byte, i) => byte ^ KEY[i & 3]!));
     }
   });
 

@@ -7,6 +7,7 @@ import {
   LegacyFrameParser,
 } from "../../../src/protocol/legacy/legacy_frame.ts";
 import { ProtocolError, type ProtocolErrorCode } from "../../../src/protocol/errors.ts";
+import { countElementMoves } from "../../_util/array_moves.ts";
 import { concat, splits } from "../../_util/chunking.ts";
 import { describeSeedVectors, seedBytes, seedVectors } from "../../_util/seed_vectors.ts";
 
@@ -334,4 +335,19 @@ describeSeedVectors("legacy framing against the seed library's frame vectors", (
       }
     });
   }
+});
+
+describe("LegacyFrameParser with many chunks queued", () => {
+  it("reads through a thousand queued chunks without moving them (no Array#shift)", () => {
+    const parser = new LegacyFrameParser({ maxMessageSize: 4096, closeFrame: true });
+    const bytes = encodeLegacyText(utf8("x".repeat(1000)));
+    for (const byte of bytes) parser.push(new Uint8Array([byte]));
+    let frame: LegacyFrame | null = null;
+    const moves = countElementMoves(() => {
+      frame = parser.next();
+    });
+    assert.deepEqual(moves, { shift: 0, unshift: 0, splice: 0, copyWithin: 0 });
+    assert.deepEqual(frame, { type: "text", data: "x".repeat(1000), length: 1000 });
+    assert.equal(parser.bufferedAmount, 0);
+  });
 });

@@ -377,3 +377,46 @@ export function ownerError(error: unknown, owner: string): unknown {
     cause: error,
   });
 }
+
+/**
+ * A checker for a value that may also be given as a function returning it
+ * (called on every attempt of the reconnecting shapes).
+ *
+ * @param check The checker of the value.
+ * @returns The checker.
+ */
+export function orFunction(check: OptionChecker): OptionChecker {
+  return (value, where) => {
+    if (typeof value !== "function") check(value, where);
+  };
+}
+
+/** `outbox`: limits as an object, or `false`. */
+function isOutbox(value: unknown, where: string): void {
+  if (value !== false && (value === null || typeof value !== "object")) {
+    throw new TypeError(`${where} must be an object or false, got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * The options `ReconnectingWebSocket` and `connect()` (`src/reconnect/`) add
+ * to those of `WebSocket` and `WebSocketStream`. What spans options or
+ * fields (`maxDelay` >= `minDelay`, `factor` >= 1, `maxAttempts` an integer
+ * or `Infinity`, the outbox's limits) is checked next, by `resolveBackoff`
+ * and `Outbox`, with the same message prefix.
+ */
+export const RECONNECT_OPTIONS: OptionTable = {
+  headers: orFunction(isHeaders),
+  protocols: orFunction(isProtocols),
+  minDelay: milliseconds,
+  maxDelay: milliseconds,
+  factor: finiteNonNegative,
+  maxAttempts: nonNegative,
+  resetAfter: milliseconds,
+  maxRetryAfter: milliseconds,
+  random: isFunction,
+  now: isFunction,
+  outbox: isOutbox,
+  shouldRetry: isFunction,
+  onAttempt: isFunction,
+};

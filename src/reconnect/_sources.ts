@@ -103,23 +103,3 @@ export function checkSource(
     }`,
   );
 }
-
-/**
- * Checks the callbacks of {@linkcode ReconnectOptions}.
- *
- * @param owner The class or function, for the message.
- * @param options The options.
- * @throws {TypeError} When `shouldRetry` or `onAttempt` is not a function,
- * or `signal` is not an `AbortSignal`.
- */
-export function checkCallbacks(owner: string, options: ReconnectOptions): void {
-  for (const name of ["shouldRetry", "onAttempt"] as const) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== "function") {
-      throw new TypeError(`Cannot create ${owner}: ${name} must be a function`);
-    }
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError(`Cannot create ${owner}: signal must be an AbortSignal`);
-  }
-}

@@ -17,8 +17,8 @@ import { resolveBackoff } from "./backoff.ts";
 import { type Link, Reconnector } from "./engine.ts";
 import type { Disconnect } from "./policy.ts";
 import { Outbox, OutboxError, utf8Length } from "./outbox.ts";
+import { RECONNECT_OPTIONS, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";
 import {
-  checkCallbacks,
   checkSource,
   connectionOptions,
   type ReconnectOptions,
@@ -101,9 +101,7 @@ export class Connections implements AsyncIterable<WebSocketStream> {
    */
   constructor(url: Source<string | URL>, options: ConnectStreamOptions) {
     checkSource(OWNER, "url", url, ["string", "object"]);
-    checkSource(OWNER, "protocols", options.protocols, ["string", "object"]);
-    checkSource(OWNER, "headers", options.headers, ["object"]);
-    checkCallbacks(OWNER, options);
+    validateOptions(OWNER, options, { ...WEBSOCKET_STREAM_OPTIONS, ...RECONNECT_OPTIONS });
     if (typeof url !== "function") {
       try {
         parseWebSocketUrl(url);

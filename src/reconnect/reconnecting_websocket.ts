@@ -15,7 +15,7 @@
  * @module
  */
 
-import { WebSocket, type WebSocketInit } from "../web/websocket.ts";
+import { type BinaryType, WebSocket, type WebSocketInit } from "../web/websocket.ts";
 import { CloseEvent, type CloseEventLike, ErrorEvent, type ErrorEventLike } from "../web/events.ts";
 import { bufferSourceBytes, domSyntaxError } from "../web/_webidl.ts";
 import { parseWebSocketUrl } from "../protocol/mod.ts";
@@ -23,8 +23,8 @@ import { resolveBackoff } from "./backoff.ts";
 import { type AttemptRecord, type Link, ReconnectError, Reconnector } from "./engine.ts";
 import type { Disconnect, RetryRule } from "./policy.ts";
 import { Outbox, OutboxError, utf8Length } from "./outbox.ts";
+import { RECONNECT_OPTIONS, validateOptions, WEBSOCKET_OPTIONS } from "../_options.ts";
 import {
-  checkCallbacks,
   checkSource,
   connectionOptions,
   type ReconnectOptions,
@@ -228,9 +228,7 @@ export class ReconnectingWebSocket extends EventTarget {
       init = { ...init, protocols: protocols as Source<string | readonly string[]> };
     }
     checkSource(OWNER, "url", url, ["string", "object"]);
-    checkSource(OWNER, "protocols", init.protocols, ["string", "object"]);
-    checkSource(OWNER, "headers", init.headers, ["object"]);
-    checkCallbacks(OWNER, init);
+    validateOptions(OWNER, init, { ...WEBSOCKET_OPTIONS, ...RECONNECT_OPTIONS });
     // A URL given as a value fails here, as WebSocket's constructor does.
     this.#url = "";
     if (typeof url !== "function") {
@@ -401,7 +399,7 @@ export class ReconnectingWebSocket extends EventTarget {
     return this.#binaryType;
   }
   set binaryType(value: BinaryType) {
-    if (value !== "blob" && value !== "arraybuffer") return;
+    if (value !== "blob" && value !== "arraybuffer" && value !== "uint8array") return;
     this.#binaryType = value;
     if (this.#link !== null) this.#link.socket.binaryType = value;
   }

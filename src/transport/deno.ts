@@ -242,7 +242,12 @@ async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLi
   const { signal, tls } = options;
   signal?.throwIfAborted();
   if (tls !== undefined) {
-    checkTls(tls, tls.servername ?? options.hostname, options.path ?? options.hostname);
+    if (options.path !== undefined) {
+      throw unsupported(
+        "cannot start TLS over a unix socket (Deno.startTls takes a TCP connection)",
+      );
+    }
+    checkTls(tls, tls.servername ?? options.hostname, options.hostname);
     if (tls.cert !== undefined && options.path === undefined) {
       return await connectWithCert(deno, options, tls);
     }

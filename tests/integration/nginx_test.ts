@@ -127,6 +127,7 @@ describe(`${clientRuntime} client behind nginx`, {
   }
   server {
     listen 127.0.0.1:${ports.tls12} ssl;
+    listen unix:{{dir}}/tls.sock ssl;
     ${tls}
     ssl_protocols TLSv1.2;
     location = /downgrade { return 302 ws://127.0.0.1:${ports.proxy}/; }
@@ -168,6 +169,23 @@ describe(`${clientRuntime} client behind nginx`, {
 
   it("a ws+unix: URL does the same", async () => {
     const headers = await echoHeaders(`ws+unix://${nginx.dir}/ws.sock:/over-unix?x=1`, {});
+    assert.equal(headers.host, "localhost");
+  });
+
+  it("a wss+unix: URL speaks TLS over the unix socket where the runtime can, else UNSUPPORTED", async () => {
+    const url = `wss+unix://${nginx.dir}/tls.sock:/over-unix`;
+    if (clientRuntime === "deno") {
+      // Measured: Deno.startTls on a unix connection fails with "Bad resource ID".
+      const error = await failureOf(url, { tls: { ca } });
+      assert.ok(error instanceof TransportError, `got ${error}`);
+      assert.equal(error.code, "UNSUPPORTED");
+      assert.equal(
+        error.message,
+        "Cannot connect: Deno cannot start TLS over a unix socket (Deno.startTls takes a TCP connection)",
+      );
+      return;
+    }
+    const headers = await echoHeaders(url, { tls: { ca } });
     assert.equal(headers.host, "localhost");
   });
 

@@ -232,5 +232,13 @@ describe("connect(): the stream shape", () => {
       name: "RangeError",
       message: /^Cannot create connect\(\): maxDelay must be/,
     });
+    assert.throws(() => connect("ws://a/", { readableHighWaterMark: -1 }), {
+      name: "RangeError",
+      message: /^Cannot create connect\(\): readableHighWaterMark must be/,
+    });
+    assert.throws(() => connect("ws://a/", { onAtempt: () => {} } as ConnectStreamOptions), {
+      name: "TypeError",
+      message: 'Cannot create connect(): unknown option "onAtempt"',
+    });
   });
 });

@@ -230,6 +230,8 @@ describe("ReconnectingWebSocket: the outbox", () => {
     assert.match(refused[0]!.message, /1 more bytes would exceed the outbox's maximum of 8 bytes/);
     const first = await next(socket, "message") as MessageEvent;
     assert.deepEqual([...new Uint8Array(first.data)], [1, 2, 3, 4, 5]);
+    socket.binaryType = "uint8array"; // passed on to the open connection
+    assert.equal(socket.binaryType, "uint8array");
     assert.equal((await next(socket, "message") as MessageEvent).data, "€");
     socket.close();
     await next(socket, "close");
@@ -379,13 +381,31 @@ describe("ReconnectingWebSocket: options", () => {
       () => new ReconnectingWebSocket("ws://a/", { shouldRetry: true as unknown as () => boolean }),
       {
         name: "TypeError",
-        message: "Cannot create ReconnectingWebSocket: shouldRetry must be a function",
+        message: "Cannot create ReconnectingWebSocket: shouldRetry must be a function, got true",
       },
     );
     assert.throws(() => new ReconnectingWebSocket("ws://a/", { headers: 5 as unknown as [] }), {
       name: "TypeError",
       message:
-        "Cannot create ReconnectingWebSocket: headers must be object or a function, got number",
+        /^Cannot create ReconnectingWebSocket: headers must be a Headers, a list of \[name, value\] pairs or a record, got 5$/,
+    });
+    assert.throws(() => new ReconnectingWebSocket("ws://a/", { outbox: 3 as unknown as false }), {
+      name: "TypeError",
+      message: "Cannot create ReconnectingWebSocket: outbox must be an object or false, got 3",
+    });
+    // A misspelt option is refused, naming the class, even with a url function.
+    assert.throws(
+      () =>
+        new ReconnectingWebSocket(() => "ws://a/", { maxDelays: 5 } as ReconnectingWebSocketInit),
+      {
+        name: "TypeError",
+        message: 'Cannot create ReconnectingWebSocket: unknown option "maxDelays"',
+      },
+    );
+    // The connection's own options are checked at once too, naming the class.
+    assert.throws(() => new ReconnectingWebSocket(() => "ws://a/", { pongTimeout: -1 }), {
+      name: "RangeError",
+      message: /^Cannot create ReconnectingWebSocket: pongTimeout must be a number of milliseconds/,
     });
   });
 

@@ -8,6 +8,7 @@
  * - {@linkcode WebSocketStream}: the streams API, with backpressure both ways.
  * - `@wsport/wsport/protocol`: the protocol core on its own.
  * - `@wsport/wsport/testing`: an in-memory transport and echo server for tests.
+ * - `@wsport/wsport/reconnect`: reconnection with backoff and a bounded outbox.
  *
  * @example Connect, send, receive, close
  * ```ts
@@ -67,7 +68,9 @@ export {
   DEFAULT_LIMITS,
   HandshakeError,
   InvalidStateError,
+  NegotiatedPerMessageDeflate,
   OPCODE,
+  PerMessageDeflate,
   PROTOCOL_ERROR_CODES,
   PROTOCOL_VERSIONS,
   ProtocolError,
@@ -76,6 +79,7 @@ export type {
   ClientConnectionOptions,
   CloseCode,
   ConnectionOptions,
+  DeflateCodec,
   Extension,
   ExtensionParams,
   HandshakeErrorCode,
@@ -84,9 +88,12 @@ export type {
   HandshakeResult,
   HeaderList,
   NegotiatedExtension,
+  PerMessageDeflateOptions,
+  PerMessageDeflateParameters,
   ProtocolErrorCode,
   ProtocolVersion,
   RandomBytes,
+  SendOptions,
   TraceRecord,
   WebSocketUrl,
 } from "./src/protocol/mod.ts";
@@ -95,8 +102,14 @@ export type {
   Bytes,
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,
   TransportErrorCode,
 } from "./src/transport/types.ts";
+export type { NetworkOptions } from "./src/connect.ts";
+export type { RedirectOptions } from "./src/redirect.ts";
+export type { LookupAll, ResolvedAddress } from "./src/transport/happy_eyeballs.ts";
+export { ProxyError } from "./src/proxy/errors.ts";
+export type { ProxyErrorCode } from "./src/proxy/errors.ts";

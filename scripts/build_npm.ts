@@ -11,6 +11,9 @@
  *   `exports` entry per `deno.json` export whose file exists, each with
  *   `import` and `require` conditions carrying their own `types`; no
  *   runtime dependencies;
+ * - `npm/bin/wsport.mjs`: the `wsport` command (`bin`), a shebang'd ES
+ *   module that runs `esm/src/cli/_process_io.js` (compiled with the ESM
+ *   build from {@linkcode BIN_SOURCE}, which is not an export);
  * - `README.md` and `LICENSE`, copied.
  *
  * Relative imports are written with `.ts` in the sources and become `.js`
@@ -46,6 +49,24 @@ export const BUILD_DIR = ".test-build";
 export const NODE_TEST_DIR = `${BUILD_DIR}/node`;
 
 const TSC = "node_modules/typescript/bin/tsc";
+
+/** Exports of `deno.json` left out of the npm package: `./cli` (JSR: `deno run -A jsr:@wsport/wsport/cli`) is the `bin` there. */
+export const NOT_ON_NPM: readonly string[] = ["./cli"];
+
+/** The module the `wsport` command runs: compiled into `esm/` only, not an export. */
+export const BIN_SOURCE = "src/cli/_process_io.ts";
+/** The `wsport` command in the package. */
+export const BIN_FILE = "bin/wsport.mjs";
+
+/** The text of {@linkcode BIN_FILE}. */
+export function binScript(): string {
+  return `#!/usr/bin/env node
+// The wsport command: see docs/cli.md. Runs on Node >= 20 and Bun (bunx --bun wsport).
+import { runCli } from "../esm/${BIN_SOURCE.replace(/\.ts$/, ".js")}";
+
+await runCli();
+`;
+}
 
 /** One entry point of the package. */
 export interface Entry {
@@ -95,10 +116,13 @@ function resetDir(path: string): void {
 export function readEntries(): { entries: Entry[]; missing: Entry[] } {
   const config = readJson<DenoConfig>("deno.json");
   const exportsMap = typeof config.exports === "string" ? { ".": config.exports } : config.exports;
-  const all = Object.entries(exportsMap ?? {}).map(([exportPath, source]) => ({
-    exportPath,
-    source: source.replace(/^\.\//, ""),
-  }));
+  const all = Object.entries(exportsMap ?? {})
+    // The command is the package's `bin` on npm (see BIN_SOURCE), not an import.
+    .filter(([exportPath]) => !NOT_ON_NPM.includes(exportPath))
+    .map(([exportPath, source]) => ({
+      exportPath,
+      source: source.replace(/^\.\//, ""),
+    }));
   return {
     entries: all.filter((entry) => exists(entry.source)),
     missing: all.filter((entry) => !exists(entry.source)),
@@ -197,7 +221,8 @@ function packageJson(entries: readonly Entry[], version: string): Record<string,
     }),
     exports: exportsMap,
     typesVersions: { "*": typesVersions },
-    files: ["esm/", "cjs/", "README.md", "LICENSE"],
+    bin: { wsport: BIN_FILE },
+    files: ["esm/", "cjs/", "bin/", "README.md", "LICENSE"],
     sideEffects: false,
     engines: { node: ">=20" },
   };
@@ -291,7 +316,7 @@ export async function buildPackage(): Promise<StepResult & { entries: Entry[] }>
   resetDir(NPM_DIR);
   Deno.mkdirSync(`${ROOT}/${BUILD_DIR}`, { recursive: true });
   const sources = entries.map((entry) => entry.source);
-  const esmConfig = writeBuildConfig("esm", sources, {
+  const esmConfig = writeBuildConfig("esm", [...sources, BIN_SOURCE], {
     outDir: `../${NPM_DIR}/esm`,
     declaration: true,
   });
@@ -321,6 +346,8 @@ export async function buildPackage(): Promise<StepResult & { entries: Entry[] }>
   writeJson(`${NPM_DIR}/cjs/package.json`, { type: "commonjs" });
   const version = readJson<DenoConfig>("deno.json").version ?? "0.0.0";
   writeJson(`${NPM_DIR}/package.json`, packageJson(entries, version));
+  Deno.mkdirSync(`${ROOT}/${NPM_DIR}/bin`, { recursive: true });
+  Deno.writeTextFileSync(`${ROOT}/${NPM_DIR}/${BIN_FILE}`, binScript(), { mode: 0o755 });
   for (const file of ["README.md", "LICENSE"]) {
     if (exists(file)) Deno.copyFileSync(`${ROOT}/${file}`, `${ROOT}/${NPM_DIR}/${file}`);
     else console.log(`build_npm: ${file} does not exist yet; the package goes without it`);

@@ -10,6 +10,11 @@
  * - Bun: `bun add <the packed tarball>`, then `bun echo.ts`;
  * - Deno: `import … from "<clone>/mod.ts"`, then `deno run -A echo.ts`.
  *
+ * And the `wsport` command the same ways, with `round trip` piped to its
+ * stdin and `< round trip` expected on stdout: `npx wsport` (Node 20) in the
+ * npm project, `bunx --bun wsport` in the Bun project, and
+ * `deno run -A <clone>/src/cli.ts`.
+ *
  * Also `deno publish --dry-run` and `npm publish --dry-run` (in `npm/`).
  *
  * Usage: `deno run -A scripts/check_install.ts` after `scripts/build_npm.ts`
@@ -114,6 +119,27 @@ export async function checkInstall(): Promise<StepResult & { routes: RouteResult
     console.log(`${ok ? "✔" : "✖"} ${route}: ${result.output.trim().split("\n").join(" | ")}`);
     if (!ok) problems.push(`${route}: no echo round trip (exit code ${result.code})`);
   };
+  const tryCli = async (route: string, command: string, args: string[], cwd: string) => {
+    const child = new Deno.Command(command, {
+      args: [...args, server.url],
+      cwd,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("round trip\n"));
+    await writer.close();
+    const timer = setTimeout(() => child.kill(), 60_000);
+    const result = await child.output();
+    clearTimeout(timer);
+    const output = new TextDecoder().decode(result.stdout) +
+      new TextDecoder().decode(result.stderr);
+    const ok = result.code === 0 && output.includes("< round trip\n");
+    routes.push({ route, ok, output: output.trim() });
+    console.log(`${ok ? "✔" : "✖"} ${route}: ${output.trim().split("\n").join(" | ")}`);
+    if (!ok) problems.push(`${route}: no echo round trip (exit code ${result.code})`);
+  };
   try {
     // npm: the packed tarball into a fresh project.
     const npmDir = `${scratch}/npm`;
@@ -134,6 +160,7 @@ export async function checkInstall(): Promise<StepResult & { routes: RouteResult
       for (const [name, node] of nodes) {
         await tryRoute(`npm install wsport-*.tgz → ${name}`, node, ["echo.mjs"], npmDir);
       }
+      await tryCli("npx wsport (Node 20)", "npx", ["--no-install", "wsport"], npmDir);
     }
     // Bun: the same tarball with bun add.
     const bunDir = `${scratch}/bun`;
@@ -151,6 +178,7 @@ export async function checkInstall(): Promise<StepResult & { routes: RouteResult
     } else {
       Deno.writeTextFileSync(`${bunDir}/echo.ts`, ECHO_CLIENT("wsport"));
       await tryRoute("bun add wsport-*.tgz → Bun", bun, ["echo.ts"], bunDir);
+      await tryCli("bunx --bun wsport", bun, ["x", "--bun", "wsport"], bunDir);
     }
     // Deno: an import of the clone's mod.ts.
     const denoDir = `${scratch}/deno`;
@@ -160,6 +188,12 @@ export async function checkInstall(): Promise<StepResult & { routes: RouteResult
       `import process from "node:process";\n${ECHO_CLIENT(`${ROOT}/mod.ts`)}`,
     );
     await tryRoute("import <clone>/mod.ts → Deno", deno, ["run", "-A", "echo.ts"], denoDir);
+    await tryCli(
+      "deno run -A <clone>/src/cli.ts",
+      deno,
+      ["run", "-A", `${ROOT}/src/cli.ts`],
+      denoDir,
+    );
   } finally {
     await server.stop();
     await Deno.remove(scratch, { recursive: true });

@@ -18,10 +18,15 @@ import { isLegacyVersion } from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
-import { getDefaultConnector } from "./transport/select.ts";
+import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/select.ts";
+import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
+import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
+import { clientDeflateOffer } from "./deflate/client_offer.ts";
+import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_deflate.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
-export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"> {
+export interface ClientOptions
+  extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions, RedirectOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -30,6 +35,14 @@ export interface ClientOptions extends Omit<ClientConnectionOptions, "protocols"
   readonly transport?: Connector;
   /** TLS settings for `wss:` URLs; verification is on by default. */
   readonly tls?: TlsOptions;
+  /**
+   * permessage-deflate compression (RFC 7692), offered by default as browsers,
+   * ws and python-websockets do: `false` turns it off, an object tunes the
+   * offer (window bits, context takeover, threshold, level). Never offered
+   * with a `protocolVersion` older than RFC 6455. See docs/compression.md.
+   * @default true
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * Aborts the connection: before it opened, it fails (close code 1006).
    * After, `WebSocket` closes it with 1001 (going away); `WebSocketStream`
@@ -182,8 +195,25 @@ export function startClient(
 ): ClientRun {
   const timeouts = resolveTimeouts(options);
   const trace = options.trace;
+  // `ws+unix:` URLs carry a socket path; the handshake sees a `ws:` URL.
+  const unixUrl = splitUnixUrl(url);
+  const networkOptions = unixUrl.unix === undefined ? options : { ...options, unix: unixUrl.unix };
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
-  const connection = createClientConnection(url, { ...options, protocols });
+  // After a redirect, `connection` and `route` are those of the current hop.
+  // Each hop offers fresh extension instances (permessage-deflate keeps per-connection state).
+  const connectionOptions = () => ({
+    ...options,
+    protocols,
+    extensions: clientDeflateOffer(options.perMessageDeflate, options),
+  });
+  let connection = createClientConnection(unixUrl.url, connectionOptions());
+  // Unix socket, proxy or direct: decided now, so bad options throw here.
+  let route = planRoute(connection.url, networkOptions);
+  const redirects = redirectPolicy(options);
+  /** The URLs redirected from, in order. */
+  const chain: string[] = [];
+  /** While a redirect may still come, the driver's events wait here. */
+  let buffered: ConnectionEvent[] | null = null;
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
   let attempt: AbortController | null = new AbortController();
   let failure: unknown;
@@ -195,6 +225,7 @@ export function startClient(
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
     failed = true;
+    releaseBuffered();
     timers?.clear();
     options.signal?.removeEventListener("abort", onSignalAbort);
     failure = reason;
@@ -224,47 +255,122 @@ export function startClient(
     }
   }
 
-  const driverPromise = (async () => {
+  /** What the client does with each event, then hands it to the API layer. */
+  function dispatch(event: ConnectionEvent, transport: Transport): void {
+    switch (event.type) {
+      case "open":
+        timers?.clear();
+        heartbeat.start();
+        break;
+      case "pong":
+        heartbeat.receivePong(event.data);
+        break;
+      case "close":
+        timers?.clear();
+        heartbeat.stop(() =>
+          new DOMException("Cannot ping: the connection closed", "InvalidStateError")
+        );
+        options.signal?.removeEventListener("abort", onSignalAbort);
+        trace?.({ type: "phase", phase: "closed", tls: transport.tls });
+        break;
+    }
+    onEvent(event);
+  }
+
+  /** A failure while a redirect was being looked for: the held events go out now. */
+  function releaseBuffered(): void {
+    if (buffered === null) return;
+    const events = buffered;
+    buffered = null;
+    const transport = driver?.transport;
+    if (transport === undefined) return;
+    for (const event of events) dispatch(event, transport);
+  }
+
+  /** The promise below, for the code inside it (which runs after it is assigned). */
+  const self: { driver?: Promise<Driver> } = {};
+  const driverPromise: Promise<Driver> = (async (): Promise<Driver> => {
     if (options.signal?.aborted) throw options.signal.reason;
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
     const opening = startOpeningTimers(timeouts, fail);
     timers = opening;
-    const transport = await connectTransport(connection, options, attempt!.signal);
-    attempt = null;
-    if (failed) {
-      transport.close();
-      throw failure;
-    }
-    opening.connected();
-    trace?.({ type: "phase", phase: "connected", tls: transport.tls });
-    driver = new Driver(connection, transport, {
-      closeTimeout: timeouts.closeTimeout,
-      onEvent(event) {
-        switch (event.type) {
-          case "open":
-            opening.clear();
-            heartbeat.start();
-            break;
-          case "pong":
-            heartbeat.receivePong(event.data);
-            break;
-          case "close":
-            opening.clear();
-            heartbeat.stop(() =>
-              new DOMException("Cannot ping: the connection closed", "InvalidStateError")
-            );
-            options.signal?.removeEventListener("abort", onSignalAbort);
-            trace?.({ type: "phase", phase: "closed", tls: transport.tls });
-            break;
+    for (;;) {
+      const transport = await connectTransport(connection, route, options, attempt!.signal);
+      if (failed) {
+        transport.close();
+        throw failure;
+      }
+      opening.connected();
+      trace?.({ type: "phase", phase: "connected", tls: transport.tls });
+      // A hop left for a redirect says nothing more.
+      const hop = { live: true };
+      const current = new Driver(connection, transport, {
+        closeTimeout: timeouts.closeTimeout,
+        onEvent(event) {
+          if (!hop.live) return;
+          if (buffered !== null) buffered.push(event);
+          else dispatch(event, transport);
+        },
+      });
+      driver = current;
+      if (redirects === null) {
+        attempt = null;
+        current.flush();
+        return current;
+      }
+      // Run the handshake here, holding the events back, to see whether it is a redirect.
+      buffered = [];
+      current.flush();
+      while (connection.state === "connecting" && await current.pump());
+      if (failed) throw failure;
+      const events: ConnectionEvent[] = buffered ?? [];
+      buffered = null;
+      const closing = events.find((event) => event.type === "close");
+      const decision = closing?.type === "close"
+        ? nextHop(connection.url, closing.error, redirects, chain.length)
+        : { kind: "none" as const };
+      if (decision.kind === "follow") {
+        // The failed hop is over: its transport is released, its events dropped.
+        hop.live = false;
+        current.abort();
+        driver = null;
+        chain.push(connection.url.href);
+        attempt = new AbortController();
+        connection = createClientConnection(decision.url, {
+          ...connectionOptions(),
+          // RFC 9110 §15.4: credentials are not sent to another origin.
+          ...(decision.sameOrigin ? {} : { headers: undefined }),
+        });
+        route = planRoute(connection.url, networkOptions);
+        continue;
+      }
+      if (closing?.type === "close" && closing.error instanceof HandshakeError) {
+        const why = decision.kind === "refuse" ? decision.why : undefined;
+        if (chain.length > 0 || why !== undefined) {
+          events[events.indexOf(closing)] = {
+            ...closing,
+            error: withChain(closing.error, chain, why),
+          };
         }
-        onEvent(event);
-      },
-    });
-    driver.flush();
-    return driver;
+      }
+      attempt = null;
+      // Handed over once the API layer has the driver (its `then` was registered first).
+      self.driver!.then(() => {
+        for (const event of events) dispatch(event, transport);
+      }, () => {});
+      return current;
+    }
   })();
+  self.driver = driverPromise;
   driverPromise.catch((reason) => fail(reason));
-  return { connection, driver: driverPromise, abort: fail, heartbeat };
+  return {
+    get connection() {
+      return connection;
+    },
+    driver: driverPromise,
+    abort: fail,
+    heartbeat,
+  };
 }
 
 /** The timeouts of {@linkcode ClientOptions}, checked, with their defaults applied. */
@@ -387,18 +493,19 @@ function startOpeningTimers(
   };
 }
 
-/** Opens the byte stream to the connection's host with the chosen (or the runtime's) connector. */
+/**
+ * Opens the byte stream of a route (direct, unix socket or proxy) with the
+ * chosen (or the runtime's) connector. Host names are resolved and raced
+ * (Happy Eyeballs) for the runtime's own connectors only.
+ */
 async function connectTransport(
   connection: ClientProtocolConnection,
+  route: Route,
   options: ClientOptions,
   signal: AbortSignal,
 ): Promise<Transport> {
+  const builtIn = options.transport === undefined && !isDefaultConnectorOverridden();
   const connector = options.transport ?? await getDefaultConnector();
   options.trace?.({ type: "phase", phase: "connect", tls: connection.url.secure });
-  return await connector({
-    hostname: connection.url.hostname,
-    port: connection.url.port,
-    tls: connection.url.secure ? (options.tls ?? {}) : undefined,
-    signal,
-  });
+  return await openRoute(route, connector, signal, builtIn ? { lookup: options.lookup } : false);
 }

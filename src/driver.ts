@@ -90,7 +90,10 @@ export class Driver {
     return this.#unflushedBytes + this.transport.bufferedAmount;
   }
 
-  /** The error the transport failed with while reading, if it did. */
+  /**
+   * The error the transport failed with while reading, if it did; or the
+   * `TimeoutError` of the close timer, when it closed the transport itself.
+   */
   get transportError(): unknown {
     return this.#transportError;
   }
@@ -163,10 +166,14 @@ export class Driver {
       this.#closeTimer = setTimeout(() => this.#closeTimedOut(), this.#options.closeTimeout);
     }
     const events = connection.eventsReceived();
+    if (events.length === 0) return;
     for (const event of events) {
       if (event.type === "close") this.#release();
       this.#options.onEvent(event);
     }
+    // A failure found behind those messages applies now: the answers the
+    // handlers sent are in #unflushed, so they are written before its close frame.
+    if (connection.releaseFailure()) this.#afterInput();
   }
 
   /**
@@ -232,6 +239,14 @@ export class Driver {
     this.#closeTimer = undefined;
     if (this.#ended) return;
     // §7.1.1: the client "MAY close the TCP connection" when the server does not.
+    // We end the stream, not the server: the close event says so (a timeout),
+    // rather than blaming the server with UNEXPECTED_EOF.
+    this.#transportError ??= new DOMException(
+      this.connection.state === "closing"
+        ? `Cannot close connection: no close frame from the server within ${this.#options.closeTimeout} ms`
+        : `Cannot close connection: the server did not end the connection within ${this.#options.closeTimeout} ms`,
+      "TimeoutError",
+    );
     this.transport.close();
     this.connection.receiveEof();
     this.#afterInput();

@@ -157,6 +157,11 @@ export class HandshakeError extends Error {
   readonly headers: HeaderList;
   /** The bytes that followed the head, capped (see `maxHandshakeSize`). */
   readonly body: Uint8Array;
+  /**
+   * The URLs redirected through before this response, in order, when the
+   * client follows redirects (`followRedirects`); empty otherwise.
+   */
+  readonly redirects: readonly string[];
 
   /**
    * Creates a handshake error.
@@ -173,6 +178,7 @@ export class HandshakeError extends Error {
       statusText: string;
       headers: HeaderList;
       body: Uint8Array;
+      redirects?: readonly string[];
     } = { status: 0, statusText: "", headers: [], body: new Uint8Array(0) },
   ) {
     super(message);
@@ -182,6 +188,7 @@ export class HandshakeError extends Error {
     this.statusText = response.statusText;
     this.headers = response.headers;
     this.body = response.body;
+    this.redirects = response.redirects ?? [];
   }
 }
 

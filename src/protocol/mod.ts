@@ -18,7 +18,14 @@
  *    has not ended the stream when it fires, close the stream yourself and
  *    call `receiveEof()`.
  * 5. Handle `eventsReceived()`: `open`, `message`, `ping`, `pong`,
- *    `closing`, and finally one `close`, after which you release the stream.
+ *    `closing`, `fail` (the connection failed: report it now), and finally
+ *    one `close`, after which you release the stream.
+ * 6. Then call `releaseFailure()`: when the peer broke the protocol right
+ *    after messages, the failure waits until you dispatched them, so that
+ *    what you sent in answer goes out before the failing close frame (as if
+ *    the bad frame had come in a later read). If it returns `true`, go to
+ *    step 3 again. (Skipped, the failure applies at the next
+ *    `eventsReceived()` or `receiveEof()`.)
  *
  * The connection does the protocol's duties itself: it answers pings,
  * echoes the peer's close frame, and sends the failing close frame (1002,
@@ -46,7 +53,7 @@
  *   names every layer uses;
  * - `encoding/`: UTF-8, base64, SHA-1, MD5, random bytes;
  * - `frames/`: the RFC 6455 frame format, its parser, close payloads;
- * - `extensions/`: the extension interface and header grammar;
+ * - `extensions/`: the extension interface and header grammar, permessage-deflate;
  * - `messages/`: messages out of frames, with extensions applied;
  * - `http/`: HTTP heads, URLs, cookies;
  * - `handshake/`: the RFC 6455 client handshake;
@@ -91,12 +98,29 @@ export type {
   ClientConnectionOptions,
   ConnectionOptions,
   ProtocolConnection,
+  SendOptions,
   TraceRecord,
 } from "./connection/mod.ts";
+export {
+  NegotiatedPerMessageDeflate,
+  PERMESSAGE_DEFLATE,
+  PERMESSAGE_DEFLATE_DEFAULTS,
+  PerMessageDeflate,
+  validatePerMessageDeflateOptions,
+} from "./extensions/mod.ts";
+export type {
+  DeflateCodec,
+  DeflateSettings,
+  MessageCompressor,
+  MessageDecompressor,
+  PerMessageDeflateOptions,
+  PerMessageDeflateParameters,
+} from "./extensions/mod.ts";
 export type {
   CloseEvent,
   ClosingEvent,
   ConnectionEvent,
+  FailEvent,
   MessageEvent,
   OpenEvent,
   PingEvent,

@@ -22,7 +22,15 @@
 
 import { TransportError } from "./types.ts";
 import { checkSize, messageOf, ReadQueue, WriteQueue } from "./_util.ts";
-import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+import type {
+  Bytes,
+  ConnectOptions,
+  Connector,
+  StartTlsOptions,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";
 
 /** The part of a Bun socket that the adapter uses. */
 export interface BunSocketLike {
@@ -44,6 +52,35 @@ export interface BunSocketLike {
   readonly remoteAddress?: string;
   /** The peer's port. */
   readonly remotePort?: number;
+  /**
+   * Starts TLS over this socket.
+   *
+   * @param options TLS settings and the handlers of the TLS socket.
+   * @returns The raw socket and the TLS socket.
+   */
+  upgradeTLS?(
+    options: { tls: BunTlsOptions; socket: BunSocketHandler },
+  ): [BunSocketLike, BunSocketLike];
+}
+
+/** The TLS settings the adapter gives Bun. */
+export interface BunTlsOptions {
+  /** Extra trusted CAs, PEM. */
+  ca?: string | string[];
+  /** SNI and the name verified. */
+  serverName?: string;
+  /** Whether a certificate that does not verify fails the handshake. */
+  rejectUnauthorized: boolean;
+  /** Client certificate, PEM. */
+  cert?: string;
+  /** Client key, PEM. */
+  key?: string;
+  /** Passphrase of `key`. */
+  passphrase?: string;
+  /** ALPN protocols in wire format (RFC 7301 §3.1). */
+  ALPNProtocols?: Uint8Array;
+  /** OpenSSL `SSL_OP_*` flags (here: no TLS 1.2, for `minVersion: "TLSv1.3"`). */
+  secureOptions?: number;
 }
 
 /** The handlers the adapter gives `Bun.connect`. */
@@ -67,7 +104,7 @@ export type BunConnectOptions =
   & ({ hostname: string; port: number } | { unix: string })
   & {
     allowHalfOpen: boolean;
-    tls?: { ca?: string | string[]; serverName?: string; rejectUnauthorized: boolean };
+    tls?: BunTlsOptions;
     socket: BunSocketHandler;
   };
 
@@ -124,7 +161,7 @@ export function createBunConnector(
     }
     const { signal } = connectOptions;
     signal?.throwIfAborted();
-    const transport = new BunTransport(connectOptions, readHighWaterMark, writeHighWaterMark);
+    const transport = new BunTransport(connectOptions, { readHighWaterMark, writeHighWaterMark });
     const onAbort = () => transport.abandon(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -134,7 +171,7 @@ export function createBunConnector(
       });
       socket.then(
         (socket) => transport.attach(socket),
-        (error) => transport.abandon(connectError("CONNECT_FAILED", error)),
+        (error) => transport.abandon(connectError("CONNECT_FAILED", error, connectOptions)),
       );
       await transport.opened;
       return transport;
@@ -159,27 +196,60 @@ export function createBunConnector(
  */
 export const connectBun: Connector = createBunConnector();
 
+/**
+ * ALPN: we speak HTTP/1.1 only (the opening handshake is an HTTP/1.1
+ * Upgrade). Bun takes the protocol list in wire format (RFC 7301 §3.1:
+ * length-prefixed names), not an array.
+ */
+const ALPN = new Uint8Array([8, ...new TextEncoder().encode("http/1.1")]);
+/** OpenSSL's (and BoringSSL's) SSL_OP_NO_TLSv1_2: with it, TLS 1.3 is the minimum. */
+const SSL_OP_NO_TLSv1_2 = 0x08000000;
+
+function toBunTls(tls: TlsOptions, hostname: string): BunTlsOptions {
+  return {
+    ...(tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+    ...(tls.minVersion === "TLSv1.3" ? { secureOptions: SSL_OP_NO_TLSv1_2 } : {}),
+    ALPNProtocols: ALPN,
+    serverName: tls.servername ?? hostname,
+    rejectUnauthorized: tls.dangerouslyDisableCertificateVerification !== true,
+  };
+}
+
 function toBunOptions(options: ConnectOptions, socket: BunSocketHandler): BunConnectOptions {
   const { tls } = options;
   const target = options.path !== undefined
     ? { unix: options.path }
     : { hostname: options.hostname, port: options.port };
   if (tls === undefined) return { ...target, allowHalfOpen: true, socket };
-  const ca = tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : [...tls.ca] };
-  return {
-    ...target,
-    allowHalfOpen: true,
-    tls: {
-      ...ca,
-      serverName: tls.servername ?? options.hostname,
-      rejectUnauthorized: tls.dangerouslyDisableCertificateVerification !== true,
-    },
-    socket,
-  };
+  return { ...target, allowHalfOpen: true, tls: toBunTls(tls, options.hostname), socket };
 }
 
-function connectError(code: "CONNECT_FAILED" | "TLS_FAILED", error: unknown): TransportError {
-  return new TransportError(code, `Cannot connect: ${messageOf(error)}`, { cause: error });
+/** "host:port" or the socket path, for messages. */
+function where(options: ConnectOptions): string {
+  if (options.path !== undefined) return options.path;
+  if (options.port === 0) return options.hostname;
+  return options.hostname.includes(":")
+    ? `[${options.hostname}]:${options.port}`
+    : `${options.hostname}:${options.port}`;
+}
+
+function connectError(
+  code: "CONNECT_FAILED" | "TLS_FAILED",
+  error: unknown,
+  options: ConnectOptions,
+): TransportError {
+  return new TransportError(code, `Cannot connect to ${where(options)}: ${messageOf(error)}`, {
+    cause: error,
+  });
+}
+
+/** Buffer limits of a {@linkcode BunTransport}. */
+interface BunLimits {
+  readonly readHighWaterMark: number;
+  readonly writeHighWaterMark: number;
 }
 
 class BunTransport implements Transport {
@@ -195,6 +265,9 @@ class BunTransport implements Transport {
   #rejectOpen: (error: unknown) => void = () => {};
   #resolveClosed: () => void = () => {};
   #dangerous: boolean;
+  #options: ConnectOptions;
+  #limits: BunLimits;
+  #detached = false;
   #incoming: ReadQueue;
   #outgoing = new WriteQueue();
   #writeHighWaterMark: number;
@@ -204,11 +277,13 @@ class BunTransport implements Transport {
   #released = false;
   #closedLocally = false;
 
-  constructor(options: ConnectOptions, readHighWaterMark: number, writeHighWaterMark: number) {
+  constructor(options: ConnectOptions, limits: BunLimits) {
     this.tls = options.tls !== undefined;
+    this.#options = options;
+    this.#limits = limits;
     this.#dangerous = options.tls?.dangerouslyDisableCertificateVerification === true;
-    this.#writeHighWaterMark = writeHighWaterMark;
-    this.#incoming = new ReadQueue(readHighWaterMark, {
+    this.#writeHighWaterMark = limits.writeHighWaterMark;
+    this.#incoming = new ReadQueue(limits.readHighWaterMark, {
       pause: () => this.#socket?.pause(),
       resume: () => this.#socket?.resume(),
     });
@@ -219,27 +294,43 @@ class BunTransport implements Transport {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.handler = {
       // Bun hands each data event a fresh buffer, never shared memory.
-      data: (_socket, data) =>
+      data: (_socket, data) => {
+        // After startTls the raw socket still reports the encrypted bytes: not ours.
+        if (this.#detached) return;
         this.#incoming.push(
           new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
-        ),
-      drain: () => this.#flush(),
+        );
+      },
+      drain: () => {
+        if (!this.#detached) this.#flush();
+      },
       end: () => {
+        if (this.#detached) return;
         this.#eof = true;
         this.#incoming.end();
         this.#finishIfDone();
       },
-      error: (_socket, error) => this.#onError(error),
+      error: (_socket, error) => {
+        if (!this.#detached) this.#onError(error);
+      },
       close: (_socket, error) => {
+        if (this.#detached) return;
         if (error) this.#onError(error);
         if (!this.#open) {
-          this.abandon(connectError(this.tls ? "TLS_FAILED" : "CONNECT_FAILED", error ?? "closed"));
+          this.abandon(
+            connectError(this.tls ? "TLS_FAILED" : "CONNECT_FAILED", error ?? "closed", options),
+          );
         }
         this.#release();
       },
       handshake: (_socket, success, authorizationError) => {
+        if (this.#detached) return;
         if (success || this.#dangerous) this.#ready();
-        else this.abandon(connectError("TLS_FAILED", authorizationError ?? "verification failed"));
+        else {
+          this.abandon(
+            connectError("TLS_FAILED", authorizationError ?? "verification failed", options),
+          );
+        }
       },
     };
   }
@@ -272,6 +363,49 @@ class BunTransport implements Transport {
 
   read(): Promise<Bytes | null> {
     return this.#incoming.read();
+  }
+
+  /** `socket.upgradeTLS()` over this socket. */
+  async startTls(options: StartTlsOptions): Promise<Transport> {
+    const socket = this.#socket;
+    if (socket === null || this.#released || this.#closedLocally || this.#detached) {
+      throw new TransportError("CONNECTION_LOST", "Cannot start TLS: the connection is closed");
+    }
+    if (typeof socket.upgradeTLS !== "function" || this.tls) {
+      this.close();
+      throw new TransportError(
+        "UNSUPPORTED",
+        this.tls
+          ? "Cannot connect: Bun cannot start TLS inside a TLS connection (socket.upgradeTLS returns nothing on a TLS socket), e.g. wss: through an https: proxy"
+          : "Cannot connect: this Bun version cannot start TLS over an open socket (socket.upgradeTLS)",
+      );
+    }
+    await this.#outgoing.drained();
+    const { signal } = options;
+    const next = new BunTransport(
+      { hostname: options.hostname, port: 0, tls: options.tls, signal },
+      this.#limits,
+    );
+    this.#detached = true;
+    const onAbort = () => next.abandon(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      signal?.throwIfAborted();
+      const [, tlsSocket] = socket.upgradeTLS({
+        tls: toBunTls(options.tls, options.hostname),
+        socket: next.handler,
+      });
+      next.attach(tlsSocket);
+      await next.opened;
+      return next;
+    } catch (error) {
+      socket.terminate();
+      throw error instanceof TransportError || signal?.aborted
+        ? error
+        : connectError("TLS_FAILED", error, next.#options);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   write(chunk: Uint8Array): boolean {
@@ -353,6 +487,7 @@ class BunTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

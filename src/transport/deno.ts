@@ -22,7 +22,15 @@
 
 import { TransportError } from "./types.ts";
 import { checkSize, messageOf, WriteQueue } from "./_util.ts";
-import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+import type {
+  Bytes,
+  ConnectOptions,
+  Connector,
+  StartTlsOptions,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";
 
 /** The part of a `Deno.Conn` (TCP, unix or TLS) that the adapter uses. */
 export interface DenoConnLike {
@@ -55,8 +63,17 @@ export interface DenoLike {
   /** `Deno.startTls`. */
   startTls(
     conn: DenoConnLike,
-    options: { hostname: string; caCerts?: string[] },
+    options: { hostname: string; caCerts?: string[]; alpnProtocols?: string[] },
   ): Promise<DenoConnLike>;
+  /** `Deno.connectTls`, used only with a client certificate (`Deno.startTls` cannot send one). */
+  connectTls?(options: {
+    hostname: string;
+    port: number;
+    caCerts?: string[];
+    alpnProtocols?: string[];
+    cert: string;
+    key: string;
+  }): Promise<DenoConnLike>;
 }
 
 /** Tuning of {@linkcode createDenoConnector}. */
@@ -130,7 +147,11 @@ export function createDenoConnector(
       );
     }
     const conn = await open(deno, connectOptions);
-    return new DenoTransport(conn, connectOptions.tls !== undefined, writeHighWaterMark, readSize);
+    return new DenoTransport(conn, connectOptions.tls !== undefined, {
+      deno,
+      writeHighWaterMark,
+      readSize,
+    });
   };
 }
 
@@ -170,14 +191,66 @@ function closeQuietly(conn: DenoConnLike): void {
   }
 }
 
+/** ALPN: we speak HTTP/1.1 only (the opening handshake is an HTTP/1.1 Upgrade). */
+const ALPN = ["http/1.1"];
+
+/** "host:port" or the socket path, for messages. */
+function where(options: { hostname: string; port: number; path?: string | undefined }): string {
+  if (options.path !== undefined) return options.path;
+  if (options.port === 0) return options.hostname;
+  return options.hostname.includes(":")
+    ? `[${options.hostname}]:${options.port}`
+    : `${options.hostname}:${options.port}`;
+}
+
+function unsupported(detail: string): TransportError {
+  return new TransportError("UNSUPPORTED", `Cannot connect: Deno ${detail}`);
+}
+
+/** Refuses the TLS settings Deno cannot honour, rather than ignoring them. */
+function checkTls(tls: TlsOptions, servername: string, connectedTo: string | null): void {
+  if (tls.dangerouslyDisableCertificateVerification) {
+    throw unsupported(
+      "can only disable certificate verification process-wide (--unsafely-ignore-certificate-errors)",
+    );
+  }
+  if (tls.passphrase !== undefined) {
+    throw unsupported("cannot use an encrypted private key (passphrase); decrypt the key first");
+  }
+  if (tls.minVersion === "TLSv1.3") {
+    throw unsupported("cannot set a minimum TLS version (minVersion TLSv1.3)");
+  }
+  if (tls.cert !== undefined || tls.key !== undefined) {
+    if (connectedTo === null) {
+      throw unsupported(
+        "cannot send a client certificate over an existing connection (Deno.startTls has no cert option), e.g. through a proxy",
+      );
+    }
+    if (servername !== connectedTo) {
+      throw unsupported(
+        "cannot send a client certificate with a servername other than the host connected to",
+      );
+    }
+  }
+}
+
+function caList(tls: TlsOptions): string[] | undefined {
+  return tls.ca === undefined ? undefined : typeof tls.ca === "string" ? [tls.ca] : [...tls.ca];
+}
+
 async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLike> {
   const { signal, tls } = options;
   signal?.throwIfAborted();
-  if (tls?.dangerouslyDisableCertificateVerification) {
-    throw new TransportError(
-      "UNSUPPORTED",
-      "Cannot connect: Deno can only disable certificate verification process-wide (--unsafely-ignore-certificate-errors)",
-    );
+  if (tls !== undefined) {
+    if (options.path !== undefined) {
+      throw unsupported(
+        "cannot start TLS over a unix socket (Deno.startTls takes a TCP connection)",
+      );
+    }
+    checkTls(tls, tls.servername ?? options.hostname, options.hostname);
+    if (tls.cert !== undefined && options.path === undefined) {
+      return await connectWithCert(deno, options, tls);
+    }
   }
   let conn: DenoConnLike;
   try {
@@ -190,9 +263,11 @@ async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLi
       });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new TransportError("CONNECT_FAILED", `Cannot connect: ${messageOf(error)}`, {
-      cause: error,
-    });
+    throw new TransportError(
+      "CONNECT_FAILED",
+      `Cannot connect to ${where(options)}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   if (signal?.aborted) {
     closeQuietly(conn);
@@ -200,17 +275,78 @@ async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLi
   }
   conn.setNoDelay?.(true);
   if (tls === undefined) return conn;
+  return await startTlsOn(deno, conn, { hostname: options.hostname, tls, signal });
+}
+
+/** `Deno.connectTls` with a client certificate: SNI is the host connected to. */
+async function connectWithCert(
+  deno: DenoLike,
+  options: ConnectOptions,
+  tls: TlsOptions,
+): Promise<DenoConnLike> {
+  const { signal } = options;
+  if (tls.key === undefined) throw new TypeError("Cannot connect: tls.cert needs tls.key");
+  const ca = caList(tls);
+  if (deno.connectTls === undefined) {
+    throw unsupported("cannot send a client certificate without Deno.connectTls");
+  }
+  let conn: DenoConnLike;
+  try {
+    conn = await deno.connectTls({
+      hostname: options.hostname,
+      port: options.port,
+      alpnProtocols: ALPN,
+      cert: tls.cert!,
+      key: tls.key,
+      ...(ca ? { caCerts: ca } : {}),
+    });
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw new TransportError(
+      "CONNECT_FAILED",
+      `Cannot connect to ${where(options)}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  }
+  const onAbort = () => closeQuietly(conn);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    await conn.handshake?.();
+    conn.setNoDelay?.(true);
+    return conn;
+  } catch (error) {
+    closeQuietly(conn);
+    if (signal?.aborted) throw signal.reason;
+    throw new TransportError(
+      "TLS_FAILED",
+      `Cannot connect to ${where(options)}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** `Deno.startTls` over a TCP connection; closes it on failure. */
+async function startTlsOn(
+  deno: DenoLike,
+  tcp: DenoConnLike,
+  options: { hostname: string; tls: TlsOptions; signal?: AbortSignal | undefined },
+): Promise<DenoConnLike> {
+  const { signal, tls } = options;
+  let conn = tcp;
   // Closing the connection makes a pending handshake fail at once.
   const onAbort = () => closeQuietly(conn);
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const ca = tls.ca === undefined
-      ? undefined
-      : typeof tls.ca === "string"
-      ? [tls.ca]
-      : [...tls.ca];
+    signal?.throwIfAborted();
+    const ca = caList(tls);
     conn = await deno.startTls(conn, {
       hostname: tls.servername ?? options.hostname,
+      alpnProtocols: ALPN,
       ...(ca ? { caCerts: ca } : {}),
     });
     signal?.throwIfAborted();
@@ -219,14 +355,28 @@ async function open(deno: DenoLike, options: ConnectOptions): Promise<DenoConnLi
   } catch (error) {
     closeQuietly(conn);
     if (signal?.aborted) throw signal.reason;
-    throw new TransportError("TLS_FAILED", `Cannot connect: ${messageOf(error)}`, { cause: error });
+    throw new TransportError(
+      "TLS_FAILED",
+      `Cannot connect to ${options.hostname}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }
 }
 
+/** What a {@linkcode DenoTransport} needs besides its connection. */
+interface DenoTransportSettings {
+  readonly deno: DenoLike;
+  readonly writeHighWaterMark: number;
+  readonly readSize: number;
+}
+
 class DenoTransport implements Transport {
   readonly tls: boolean;
+  #settings: DenoTransportSettings;
   readonly remoteAddress: TransportAddress | null;
   readonly closed: Promise<void>;
   #conn: DenoConnLike;
@@ -245,9 +395,11 @@ class DenoTransport implements Transport {
   #inFlight = 0;
   #resolveClosed: () => void = () => {};
 
-  constructor(conn: DenoConnLike, tls: boolean, writeHighWaterMark: number, readSize: number) {
+  constructor(conn: DenoConnLike, tls: boolean, settings: DenoTransportSettings) {
     this.#conn = conn;
     this.tls = tls;
+    this.#settings = settings;
+    const { writeHighWaterMark, readSize } = settings;
     this.#writeHighWaterMark = writeHighWaterMark;
     this.#readSize = readSize;
     this.#nextSize = Math.min(MIN_READ_SIZE, readSize);
@@ -340,6 +492,33 @@ class DenoTransport implements Transport {
     this.#settle();
   }
 
+  /** `Deno.startTls` over this TCP connection; Deno cannot start TLS inside TLS. */
+  async startTls(options: StartTlsOptions): Promise<Transport> {
+    if (this.tls) {
+      this.close();
+      throw unsupported(
+        "cannot start TLS inside a TLS connection (Deno.startTls takes a TCP connection), e.g. wss: through an https: proxy",
+      );
+    }
+    try {
+      checkTls(options.tls, options.tls.servername ?? options.hostname, null);
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+    if (this.#reading || this.#writeClosed || this.#released) {
+      this.close();
+      throw new TypeError("Cannot start TLS: a read is pending or the connection is closing");
+    }
+    await this.#queue.drained();
+    // Hand the connection over without closing it.
+    const conn = this.#conn;
+    this.#released = true;
+    this.#settle();
+    const tlsConn = await startTlsOn(this.#settings.deno, conn, options);
+    return new DenoTransport(tlsConn, true, this.#settings);
+  }
+
   /** The single write loop: queued chunks in order, then the shutdown if asked. */
   async #flush(): Promise<void> {
     this.#writing = true;
@@ -396,6 +575,7 @@ class DenoTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

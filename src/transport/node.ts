@@ -22,7 +22,14 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { TransportError } from "./types.ts";
 import { checkSize, messageOf, ReadQueue } from "./_util.ts";
-import type { Bytes, ConnectOptions, Connector, Transport, TransportAddress } from "./types.ts";
+import type {
+  Bytes,
+  ConnectOptions,
+  Connector,
+  StartTlsOptions,
+  Transport,
+  TransportAddress,
+} from "./types.ts";
 
 /** The part of a `net.Socket` / `tls.TLSSocket` that the adapter uses. */
 export interface NodeSocketLike {
@@ -34,6 +41,10 @@ export interface NodeSocketLike {
   on(event: "connect" | "secureConnect" | "end" | "close", listener: () => void): unknown;
   /** Removes a listener for a failure. */
   removeListener(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes a listener for received bytes. */
+  removeListener(event: "data", listener: (data: Uint8Array) => void): unknown;
+  /** Removes a listener for the end of stream. */
+  removeListener(event: "end", listener: () => void): unknown;
   /** Removes a listener for a state change. */
   removeListener(event: "connect" | "secureConnect" | "close", listener: () => void): unknown;
   /** Queues bytes; `callback` runs once they reach the OS (or fail). */
@@ -148,16 +159,32 @@ export const connectNode: Connector = createNodeConnector();
 
 function ignore(): void {}
 
-function createSocket(modules: NodeModules, options: ConnectOptions): NodeSocketLike {
-  const target = options.path !== undefined
+/** ALPN: we speak HTTP/1.1 only (the opening handshake is an HTTP/1.1 Upgrade). */
+const ALPN = ["http/1.1"];
+
+function createSocket(
+  modules: NodeModules,
+  options: ConnectOptions,
+  existing?: NodeSocketLike,
+): NodeSocketLike {
+  const target = existing !== undefined
+    ? { socket: existing as unknown as net.Socket }
+    : options.path !== undefined
     ? { path: options.path }
     : { host: options.hostname, port: options.port };
   const settings = options.tls;
-  if (settings === undefined) return modules.net.connect({ ...target, allowHalfOpen: true });
+  if (settings === undefined) {
+    return modules.net.connect({ ...target, allowHalfOpen: true } as net.NetConnectOpts);
+  }
   const name = settings.servername ?? options.hostname;
   return modules.tls.connect({
     ...target,
     allowHalfOpen: true,
+    ALPNProtocols: ALPN,
+    ...(settings.cert === undefined ? {} : { cert: settings.cert }),
+    ...(settings.key === undefined ? {} : { key: settings.key }),
+    ...(settings.passphrase === undefined ? {} : { passphrase: settings.passphrase }),
+    ...(settings.minVersion === undefined ? {} : { minVersion: settings.minVersion }),
     // SNI must not be an IP address (RFC 6066 §3); the name is still verified.
     ...(net.isIP(name) ? {} : { servername: name }),
     checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
@@ -172,24 +199,32 @@ function open(
   modules: NodeModules,
   options: ConnectOptions,
   limits: { read: number; write: number },
+  existing?: NodeSocketLike,
 ): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const { signal } = options;
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) {
+      existing?.destroy();
+      return reject(signal.reason);
+    }
     const secure = options.tls !== undefined;
     let socket: NodeSocketLike;
     try {
-      socket = createSocket(modules, options);
+      socket = createSocket(modules, options, existing);
     } catch (error) {
       return reject(
-        new TransportError("CONNECT_FAILED", `Cannot connect: ${messageOf(error)}`, {
-          cause: error,
-        }),
+        new TransportError(
+          "CONNECT_FAILED",
+          `Cannot connect to ${where(options)}: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        ),
       );
     }
     // Stays attached: a destroyed socket may still report an error later.
     socket.on("error", ignore);
-    let tcpConnected = false;
+    let tcpConnected = existing !== undefined;
     function cleanup(): void {
       socket.removeListener("connect", onConnect);
       socket.removeListener("secureConnect", onReady);
@@ -204,13 +239,17 @@ function open(
     }
     function onReady(): void {
       cleanup();
-      resolve(new NodeTransport(socket, secure, limits.read, limits.write));
+      resolve(new NodeTransport(socket, secure, modules, limits));
     }
     function onError(error: Error): void {
       cleanup();
       socket.destroy();
       const code = secure && tcpConnected ? "TLS_FAILED" : "CONNECT_FAILED";
-      reject(new TransportError(code, `Cannot connect: ${error.message}`, { cause: error }));
+      reject(
+        new TransportError(code, `Cannot connect to ${where(options)}: ${error.message}`, {
+          cause: error,
+        }),
+      );
     }
     function onClose(): void {
       onError(new Error("the connection closed during setup"));
@@ -228,6 +267,15 @@ function open(
   });
 }
 
+/** "host:port" or the socket path, for messages. */
+function where(options: ConnectOptions): string {
+  if (options.path !== undefined) return options.path;
+  if (options.port === 0) return options.hostname;
+  return options.hostname.includes(":")
+    ? `[${options.hostname}]:${options.port}`
+    : `${options.hostname}:${options.port}`;
+}
+
 class NodeTransport implements Transport {
   readonly tls: boolean;
   readonly remoteAddress: TransportAddress | null;
@@ -235,6 +283,15 @@ class NodeTransport implements Transport {
   #socket: NodeSocketLike;
   #incoming: ReadQueue;
   #writeHighWaterMark: number;
+  #modules: NodeModules;
+  #limits: { read: number; write: number };
+  #listeners: {
+    data: (data: Uint8Array) => void;
+    end: () => void;
+    error: (error: Error) => void;
+    close: () => void;
+  };
+  #detached = false;
   #released = false;
   #closedLocally = false;
   #writeClosed = false;
@@ -244,13 +301,15 @@ class NodeTransport implements Transport {
   constructor(
     socket: NodeSocketLike,
     secure: boolean,
-    readHighWaterMark: number,
-    writeHighWaterMark: number,
+    modules: NodeModules,
+    limits: { read: number; write: number },
   ) {
     this.#socket = socket;
     this.tls = secure;
-    this.#writeHighWaterMark = writeHighWaterMark;
-    this.#incoming = new ReadQueue(readHighWaterMark, {
+    this.#modules = modules;
+    this.#limits = limits;
+    this.#writeHighWaterMark = limits.write;
+    this.#incoming = new ReadQueue(limits.read, {
       pause: () => socket.pause(),
       resume: () => socket.resume(),
     });
@@ -258,26 +317,59 @@ class NodeTransport implements Transport {
     this.remoteAddress = remoteAddress === undefined
       ? null
       : { hostname: remoteAddress, port: remotePort ?? 0 };
-    socket.on("data", (data: Uint8Array) => {
-      // Socket buffers are never shared memory, and each one is fresh.
-      this.#incoming.push(
-        new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
-      );
-    });
-    socket.on("end", () => this.#incoming.end());
-    socket.on("error", (error: Error) => {
-      this.#incoming.fail(
-        new TransportError("CONNECTION_LOST", `Cannot read: ${error.message}`, { cause: error }),
-      );
-    });
-    this.closed = new Promise((resolve) => {
-      socket.on("close", () => {
+    let resolveClosed: () => void = ignore;
+    this.closed = new Promise((resolve) => (resolveClosed = resolve));
+    this.#listeners = {
+      data: (data: Uint8Array) => {
+        // Socket buffers are never shared memory, and each one is fresh.
+        this.#incoming.push(
+          new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+        );
+      },
+      end: () => this.#incoming.end(),
+      error: (error: Error) => {
+        this.#incoming.fail(
+          new TransportError("CONNECTION_LOST", `Cannot read: ${error.message}`, { cause: error }),
+        );
+      },
+      close: () => {
         this.#released = true;
         this.#incoming.end();
         this.#notifyDrained();
-        resolve();
-      });
-    });
+        resolveClosed();
+      },
+    };
+    socket.on("data", this.#listeners.data);
+    socket.on("end", this.#listeners.end);
+    socket.on("error", this.#listeners.error);
+    socket.on("close", this.#listeners.close);
+  }
+
+  /** `tls.connect({ socket })` over this socket (TCP, or TLS: TLS inside TLS works on Node). */
+  startTls(options: StartTlsOptions): Promise<Transport> {
+    if (this.#detached || this.#released || this.#closedLocally) {
+      return Promise.reject(
+        new TransportError("CONNECTION_LOST", "Cannot start TLS: the connection is closed"),
+      );
+    }
+    this.#detached = true;
+    const socket = this.#socket;
+    socket.removeListener("data", this.#listeners.data);
+    socket.removeListener("end", this.#listeners.end);
+    socket.removeListener("error", this.#listeners.error);
+    socket.removeListener("close", this.#listeners.close);
+    socket.resume();
+    return open(
+      this.#modules,
+      {
+        hostname: options.hostname,
+        port: 0,
+        tls: options.tls,
+        signal: options.signal,
+      },
+      this.#limits,
+      socket,
+    );
   }
 
   get bufferedAmount(): number {
@@ -330,6 +422,7 @@ class NodeTransport implements Transport {
 export type {
   ConnectOptions,
   Connector,
+  StartTlsOptions,
   TlsOptions,
   Transport,
   TransportAddress,

@@ -114,3 +114,57 @@ export function getDefaultConnector(): Promise<Connector> {
 export function setDefaultConnector(connector: Connector | undefined): void {
   override = connector;
 }
+
+/**
+ * Whether {@linkcode getDefaultConnector} returns a connector set with
+ * {@linkcode setDefaultConnector} rather than the runtime's adapter.
+ *
+ * @returns `true` while an override is set.
+ *
+ * @example
+ * ```ts
+ * import { isDefaultConnectorOverridden, setDefaultConnector } from "./select.ts";
+ * import { createMemoryConnector } from "./memory.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isDefaultConnectorOverridden(), false);
+ * setDefaultConnector(createMemoryConnector().connector);
+ * assert.equal(isDefaultConnectorOverridden(), true);
+ * setDefaultConnector(undefined);
+ * ```
+ */
+export function isDefaultConnectorOverridden(): boolean {
+  return override !== undefined;
+}
+
+/**
+ * Reads the process environment, for the client's `proxy: "env"`.
+ *
+ * @param globals The object to inspect; defaults to `globalThis`.
+ * @returns The variables (empty when the runtime does not allow reading
+ * them, e.g. Deno without `--allow-env`).
+ *
+ * @example Fake globals
+ * ```ts
+ * import { readEnvironment } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const env = readEnvironment({ process: { env: { HTTPS_PROXY: "http://p:1" } } });
+ * assert.equal(env.HTTPS_PROXY, "http://p:1");
+ * assert.deepEqual(readEnvironment({}), {});
+ * ```
+ */
+export function readEnvironment(
+  globals: object = globalThis,
+): Readonly<Record<string, string | undefined>> {
+  const { Deno, process } = globals as {
+    Deno?: { env?: { toObject(): Record<string, string> } };
+    process?: { env?: Record<string, string | undefined> };
+  };
+  try {
+    if (typeof Deno?.env?.toObject === "function") return Deno.env.toObject();
+    return process?.env ?? {};
+  } catch {
+    return {};
+  }
+}

@@ -74,6 +74,29 @@ export interface Transport {
   close(): void;
   /** Resolves when the socket is fully closed and released. Never rejects. */
   readonly closed: Promise<void>;
+  /**
+   * Starts TLS over this connection, e.g. to the target inside a proxy
+   * tunnel. Call it only while no read is pending and nothing is queued;
+   * afterwards use only the returned transport (this one is consumed, and
+   * closing the new one closes the socket). On failure the socket is closed.
+   * Absent when the transport cannot; an adapter whose runtime cannot in a
+   * given case (Deno: TLS inside TLS) rejects with
+   * `TransportError("UNSUPPORTED")` naming the runtime.
+   *
+   * @param options The name to verify and the TLS settings.
+   * @returns The TLS transport.
+   */
+  startTls?(options: StartTlsOptions): Promise<Transport>;
+}
+
+/** What {@linkcode Transport.startTls} needs. */
+export interface StartTlsOptions {
+  /** The host the tunnel leads to: SNI and certificate checks use it unless `tls.servername` is set. */
+  readonly hostname: string;
+  /** The TLS settings. */
+  readonly tls: TlsOptions;
+  /** Aborts the TLS handshake; the socket is closed. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** TLS settings for `wss:` connections. Verification is on by default. */
@@ -95,6 +118,27 @@ export interface TlsOptions {
    * @default false
    */
   readonly dangerouslyDisableCertificateVerification?: boolean;
+  /**
+   * A client certificate (chain), PEM encoded, for servers that ask for one
+   * (mutual TLS). Needs `key`. Deno sends it only on a direct connection
+   * whose `servername` is the host connected to; elsewhere it throws
+   * `TransportError("UNSUPPORTED")` rather than connecting without it.
+   */
+  readonly cert?: string;
+  /** The private key of `cert`, PEM encoded. */
+  readonly key?: string;
+  /**
+   * The passphrase of an encrypted `key`. Node and Bun; Deno throws
+   * `TransportError("UNSUPPORTED")` (decrypt the key first).
+   */
+  readonly passphrase?: string;
+  /**
+   * The lowest TLS version accepted. TLS 1.2 is the floor on every runtime
+   * already (rustls on Deno has nothing older); `"TLSv1.3"` is honoured on
+   * Node and Bun and throws `TransportError("UNSUPPORTED")` on Deno.
+   * @default "TLSv1.2"
+   */
+  readonly minVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** What a connector needs to open a transport. */

@@ -29,6 +29,7 @@ import {
   clampUnsignedShort,
   domSyntaxError,
 } from "./_webidl.ts";
+import { ownerError, validateOptions, WEBSOCKET_OPTIONS } from "../_options.ts";
 
 /** Options of {@linkcode WebSocket}: the browser's `protocols` plus what browsers cannot do. */
 export interface WebSocketInit extends ClientOptions {
@@ -86,6 +87,7 @@ const CONNECTING = 0 as const;
 const OPEN = 1 as const;
 const CLOSING = 2 as const;
 const CLOSED = 3 as const;
+const NO_COMPRESSION = { compress: false } as const;
 
 /**
  * The WHATWG `WebSocket`, running on wsport's transports and protocol core
@@ -133,6 +135,9 @@ export class WebSocket extends EventTarget {
   #run: ClientRun;
   #driver: Driver | null = null;
   #failure: unknown = null;
+  /** The cause of a failure, once the connection failed; its `error` event is fired once. */
+  #failError: unknown = null;
+  #errorFired = false;
   #discardedBytes = 0;
   #blobQueue: Promise<void> | null = null;
   #queuedBytes = 0;
@@ -181,13 +186,10 @@ export class WebSocket extends EventTarget {
       init = protocols as WebSocketInit;
       protocols = init.protocols;
     }
-    const maxBuffered = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
-    if (typeof maxBuffered !== "number" || !(maxBuffered >= 0)) {
-      throw new RangeError(
-        `Cannot create WebSocket: maxBufferedAmount must be a number >= 0, got ${maxBuffered}`,
-      );
-    }
-    this.#maxBufferedAmount = maxBuffered;
+    // Every option, before anything else: its type and range, unknown ones refused.
+    validateOptions("WebSocket", init, WEBSOCKET_OPTIONS);
+    init ??= {};
+    this.#maxBufferedAmount = init.maxBufferedAmount ?? DEFAULT_MAX_BUFFERED_AMOUNT;
     // Step 3: a single string is a list of one.
     // (WebIDL: anything but a sequence converts to one DOMString, null too.)
     const list = protocols === undefined
@@ -209,7 +211,7 @@ export class WebSocket extends EventTarget {
         },
       );
     } catch (error) {
-      throw domSyntaxError(error);
+      throw domSyntaxError(ownerError(error, "WebSocket"));
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
@@ -318,9 +320,14 @@ export class WebSocket extends EventTarget {
    * Sends a message: https://websockets.spec.whatwg.org/#dom-websocket-send
    *
    * @param data Text, or bytes as an `ArrayBuffer`, a view or a `Blob`.
+   * @param options Beyond the spec: `{ compress: false }` sends this message
+   * uncompressed even when permessage-deflate is in use (as ws's `send`).
    * @throws {DOMException} `InvalidStateError` while connecting.
    */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  send(
+    data: string | ArrayBufferLike | ArrayBufferView | Blob,
+    options?: { readonly compress?: boolean },
+  ): void {
     if (arguments.length === 0) {
       throw new TypeError("Cannot send: 1 argument required, but only 0 present");
     }
@@ -345,8 +352,9 @@ export class WebSocket extends EventTarget {
         : bufferSourceBytes(data as ArrayBuffer).length;
       return;
     }
+    const compress = options?.compress !== false;
     if (isBlob) {
-      this.#sendBlob(data as Blob);
+      this.#sendBlob(data as Blob, compress);
       return;
     }
     const bytes = isText ? encodeUtf8(String(data)) : bufferSourceBytes(data as ArrayBuffer);
@@ -356,11 +364,11 @@ export class WebSocket extends EventTarget {
       this.#queuedBytes += copy.length;
       this.#chain(() => {
         this.#queuedBytes -= copy.length;
-        this.#transmit(copy, isText);
+        this.#transmit(copy, isText, compress);
       });
       return;
     }
-    this.#transmit(bytes, isText);
+    this.#transmit(bytes, isText, compress);
   }
 
   /** Runs `step` after every send still waiting for a Blob to be read. */
@@ -372,12 +380,12 @@ export class WebSocket extends EventTarget {
     });
   }
 
-  #sendBlob(blob: Blob): void {
+  #sendBlob(blob: Blob, compress: boolean): void {
     this.#queuedBytes += blob.size;
     this.#chain(() =>
       blob.arrayBuffer().then((buffer) => {
         this.#queuedBytes -= blob.size;
-        this.#transmit(new Uint8Array(buffer), false);
+        this.#transmit(new Uint8Array(buffer), false, compress);
       }, () => {
         this.#queuedBytes -= blob.size;
       })
@@ -385,7 +393,7 @@ export class WebSocket extends EventTarget {
   }
 
   /** Steps 2-4 of send(): frame the data if open, else count it as buffered and drop it. */
-  #transmit(bytes: Uint8Array, isText: boolean): void {
+  #transmit(bytes: Uint8Array, isText: boolean, compress = true): void {
     const driver = this.#driver;
     // Sends queued behind a Blob go out even if close() was called since:
     // the close frame is queued behind them (see close()).
@@ -408,7 +416,9 @@ export class WebSocket extends EventTarget {
       return;
     }
     const wire = driver.send((connection) =>
-      isText ? connection.sendText(bytes) : connection.sendBinary(bytes)
+      isText
+        ? connection.sendText(bytes, true, compress ? undefined : NO_COMPRESSION)
+        : connection.sendBinary(bytes, true, compress ? undefined : NO_COMPRESSION)
     );
     this.#outstanding.push({ wire, application: bytes.length });
     this.#outstandingWire += wire;
@@ -532,16 +542,28 @@ export class WebSocket extends EventTarget {
         // "When the WebSocket closing handshake is started, ... set ready state to CLOSING".
         this.#readyState = CLOSING;
         return;
+      case "fail": {
+        // The connection failed (protocol error, limit, bad UTF-8, keepalive,
+        // full queue): `error` is reported now, as a task of its own (this may
+        // run inside send()); `close` follows when the transport ends, which a
+        // peer that ignores our close frame can delay up to `closeTimeout`.
+        if (this.#readyState === OPEN) this.#readyState = CLOSING;
+        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
+        if (error !== null && this.#failError === null) {
+          this.#failError = error;
+          queueMicrotask(() => this.#fireError(error));
+        }
+        return;
+      }
       case "close": {
         // "When the WebSocket connection is closed": CLOSED, then error if failed, then close.
         this.#readyState = CLOSED;
         // A local failure (timeout, abort, full queue) is the cause; the core only
         // saw its effect (the transport ending).
-        const error = closeCause(this.#failure, event.error, this.#driver?.transportError);
-        if (!event.wasClean && error !== null) {
-          const message = error instanceof Error ? error.message : String(error);
-          this.dispatchEvent(new ErrorEvent("error", { message, error }));
-        }
+        const error = this.#failError ??
+          closeCause(this.#failure, event.error, this.#driver?.transportError);
+        // Fired now unless it was at the failure (if still queued, it goes before `close`).
+        if (!event.wasClean && error !== null) this.#fireError(error);
         this.dispatchEvent(
           new CloseEvent("close", {
             wasClean: event.wasClean,
@@ -565,6 +587,13 @@ export class WebSocket extends EventTarget {
       default:
         return;
     }
+  }
+
+  #fireError(error: unknown): void {
+    if (this.#errorFired) return;
+    this.#errorFired = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.dispatchEvent(new ErrorEvent("error", { message, error }));
   }
 
   /**

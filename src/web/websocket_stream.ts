@@ -20,6 +20,7 @@ import type { HandshakeResult } from "../protocol/handshake/handshake.ts";
 import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { type BufferSource, bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
+import { ownerError, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";
 import {
   closeFailure,
   validateCloseInfo,
@@ -122,6 +123,10 @@ export class WebSocketStream {
   #readableHighWaterMark: number;
   #writableHighWaterMark: number;
   #failure: unknown = null;
+  /** The error of a failed connection, made when it failed (the close code is then 1006). */
+  #failError: WebSocketError | null = null;
+  /** The readable's error, held until the messages queued before the failure were read. */
+  #readError: WebSocketError | null = null;
   #closeRequested = false;
   #isOpen = false;
   #signal: AbortSignal | undefined;
@@ -136,6 +141,9 @@ export class WebSocketStream {
    * @throws {RangeError} For bad limits or timeouts.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
+    // Every option, before anything else: its type and range, unknown ones refused.
+    validateOptions("WebSocketStream", options, WEBSOCKET_STREAM_OPTIONS);
+    options ??= {};
     this.#signal = options.signal;
     this.#readableHighWaterMark = highWaterMark(
       "readableHighWaterMark",
@@ -176,7 +184,7 @@ export class WebSocketStream {
         },
       );
     } catch (error) {
-      throw domSyntaxError(error);
+      throw domSyntaxError(ownerError(error, "WebSocketStream"));
     }
     this.#url = this.#run.connection.url.href;
     this.#run.driver.then(async (driver) => {
@@ -303,6 +311,19 @@ export class WebSocketStream {
         // The server started closing: keep reading until the transport ends.
         if (this.#driver !== null) void this.#driver.run();
         return;
+      case "fail": {
+        // The connection failed: writes fail now, not when the transport
+        // ends (up to closeTimeout later, with a peer that ignores our close).
+        const cause = closeCause(this.#failure, event.error, this.#driver?.transportError);
+        this.#failError = closeFailure(
+          cause ?? undefined,
+          1006,
+          "",
+          "Connection closed abnormally with code 1006",
+        );
+        this.#writeController?.error(this.#failError);
+        return;
+      }
       case "close":
         this.#onClose(event.code, event.reason, event.wasClean, event.error);
         return;
@@ -340,15 +361,21 @@ export class WebSocketStream {
       );
       this.#resolveClosed({ closeCode: code, reason });
     } else {
-      const failure = closeFailure(
+      const failure = this.#failError ?? closeFailure(
         cause,
         code,
         reason,
         `Connection closed abnormally with code ${code}`,
       );
-      try {
-        controller?.error(failure);
-      } catch { /* already closed */ }
+      // Messages that arrived before the failure are read first; the
+      // readable errors once its queue is empty (see pull).
+      if (controller !== null && controller.desiredSize !== this.#readableHighWaterMark) {
+        this.#readError = failure;
+      } else {
+        try {
+          controller?.error(failure);
+        } catch { /* already closed */ }
+      }
       this.#writeController?.error(failure);
       this.#rejectClosed(failure);
     }
@@ -361,6 +388,13 @@ export class WebSocketStream {
       },
       // Pull-based: one transport read per pull, only when the queue has room.
       pull: async (controller) => {
+        if (this.#readError !== null) {
+          // Held at an abnormal close until the queue is empty.
+          if (controller.desiredSize === this.#readableHighWaterMark) {
+            controller.error(this.#readError);
+          }
+          return;
+        }
         const driver = this.#driver!;
         const before = controller.desiredSize;
         while (!driver.ended && controller.desiredSize === before) {

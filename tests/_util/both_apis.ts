@@ -67,7 +67,18 @@ export type ClientOptionsOfBoth = WebSocketInit & WebSocketStreamOptions;
  * @returns The handle.
  */
 export function openClient(api: Api, url: string, options: ClientOptionsOfBoth = {}): ClientHandle {
-  return api === "WebSocket" ? openWebSocket(url, options) : openStream(url, options);
+  // Each class refuses the other's own options: pass each only its own.
+  const { maxBufferedAmount, readableHighWaterMark, writableHighWaterMark, ...common } = options;
+  return api === "WebSocket"
+    ? openWebSocket(url, {
+      ...common,
+      ...(maxBufferedAmount === undefined ? {} : { maxBufferedAmount }),
+    })
+    : openStream(url, {
+      ...common,
+      ...(readableHighWaterMark === undefined ? {} : { readableHighWaterMark }),
+      ...(writableHighWaterMark === undefined ? {} : { writableHighWaterMark }),
+    });
 }
 
 function openWebSocket(url: string, options: ClientOptionsOfBoth): ClientHandle {

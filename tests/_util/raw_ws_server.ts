@@ -248,8 +248,15 @@ class Peer implements RawPeer {
 
   #afterInput(): void {
     this.#flush();
-    for (const event of this.connection.eventsReceived()) this.#onEvent(event);
-    this.#flush();
+    // Until none is left: a failure held behind messages comes with the next call.
+    for (
+      let events = this.connection.eventsReceived();
+      events.length > 0;
+      events = this.connection.eventsReceived()
+    ) {
+      for (const event of events) this.#onEvent(event);
+      this.#flush();
+    }
   }
 
   #onEvent(event: ServerConnectionEvent): void {

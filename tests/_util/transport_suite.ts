@@ -72,7 +72,7 @@ function assertTransportError(code: string): (error: unknown) => true {
   return (error) => {
     assert.ok(error instanceof TransportError, `expected TransportError, got ${error}`);
     assert.equal(error.code, code);
-    assert.match(error.message, /^Cannot connect: /);
+    assert.match(error.message, /^Cannot connect to /);
     return true;
   };
 }

@@ -28,7 +28,7 @@ describe(`${clientRuntime} client: connection refused`, () => {
     assert.ok(!client.order.includes("open"));
     assert.ok(error instanceof TransportError, `error: ${error}`);
     assert.equal(error.code, "CONNECT_FAILED");
-    assert.match(error.message, /^Cannot connect: /);
+    assert.match(error.message, /^Cannot connect to 127\.0\.0\.1:\d+: /);
   });
 
   it("WebSocketStream rejects opened and closed with a WebSocketError caused by it", async () => {

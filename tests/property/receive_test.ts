@@ -189,6 +189,10 @@ function checkEvent(event: ConnectionEvent): void {
       );
       assert.equal(typeof event.reason, "string");
       return;
+    case "fail":
+      assert.ok(isReceivableCloseCode(event.code), `fail code ${event.code}`);
+      assert.ok(event.error === null || event.error instanceof ProtocolError);
+      return;
     case "close":
       assert.ok(isValidEventCode(event.code), `close code ${event.code}`);
       assert.equal(typeof event.reason, "string");
@@ -245,6 +249,13 @@ function exercise(connection: Connection, chunks: readonly Uint8Array[]): void {
       checkEvent(event);
       events.push(event);
     }
+    // A failure held behind messages applies once they were dispatched.
+    if (connection.releaseFailure()) {
+      for (const event of connection.eventsReceived()) {
+        checkEvent(event);
+        events.push(event);
+      }
+    }
     checkOutput(output, connection.dataToSend(), seen);
     assert.ok(STATES.has(connection.state));
     assert.ok(events.filter((event) => event.type === "close").length <= 1);
@@ -284,6 +295,13 @@ function exercise(connection: Connection, chunks: readonly Uint8Array[]): void {
   assert.equal(close.error, connection.error);
   assert.ok(seen.eof, "the client ends its side of the stream");
   assert.equal(events.filter((event) => event.type === "closing").length <= 1, true);
+  // A failure after opening is reported once, when it happens, with the error the close event carries.
+  const fails = events.filter((event) => event.type === "fail");
+  assert.ok(fails.length <= 1, "at most one fail event");
+  if (connection.error instanceof ProtocolError && connection.error.code !== "UNEXPECTED_EOF") {
+    assert.equal(fails.length, 1, "a protocol error is reported by a fail event");
+    assert.equal(fails[0]!.type === "fail" && fails[0]!.error, connection.error);
+  }
 }
 
 // ---------------------------------------------------------------------------

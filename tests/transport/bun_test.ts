@@ -162,6 +162,7 @@ describe("createBunConnector: connecting", () => {
       .then((transport) => (done = true, transport));
     assert.deepEqual(fake.requests[0]!.tls, {
       ca: "PEM",
+      ALPNProtocols: new Uint8Array([8, ...new TextEncoder().encode("http/1.1")]),
       serverName: "localhost",
       rejectUnauthorized: true,
     });
@@ -184,7 +185,10 @@ describe("createBunConnector: connecting", () => {
     await assert.rejects(connecting, (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, "TLS_FAILED");
-      assert.equal(error.message, "Cannot connect: unable to verify the first certificate");
+      assert.equal(
+        error.message,
+        "Cannot connect to example.com:443: unable to verify the first certificate",
+      );
       assert.equal(error.cause, cause);
       return true;
     });
@@ -198,6 +202,7 @@ describe("createBunConnector: connecting", () => {
       tls: { dangerouslyDisableCertificateVerification: true },
     });
     assert.deepEqual(fake.requests[0]!.tls, {
+      ALPNProtocols: new Uint8Array([8, ...new TextEncoder().encode("http/1.1")]),
       serverName: "example.com",
       rejectUnauthorized: false,
     });
@@ -215,7 +220,7 @@ describe("createBunConnector: connecting", () => {
     await assert.rejects(connecting, {
       name: "TransportError",
       code: "CONNECT_FAILED",
-      message: "Cannot connect: Failed to connect",
+      message: "Cannot connect to example.com:443: Failed to connect",
       cause,
     });
   });

@@ -178,7 +178,7 @@ describe("createDenoConnector: connecting", () => {
       tls: { ca: "PEM", servername: "localhost" },
     });
     assert.deepEqual(fake.calls[1], {
-      startTls: { hostname: "localhost", caCerts: ["PEM"] },
+      startTls: { hostname: "localhost", alpnProtocols: ["http/1.1"], caCerts: ["PEM"] },
       sameConn: true,
     });
     assert.equal(transport.tls, true);
@@ -192,7 +192,7 @@ describe("createDenoConnector: connecting", () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)({ ...target, tls: { ca: ["A", "B"] } });
     assert.deepEqual(fake.calls[1], {
-      startTls: { hostname: "example.com", caCerts: ["A", "B"] },
+      startTls: { hostname: "example.com", alpnProtocols: ["http/1.1"], caCerts: ["A", "B"] },
       sameConn: true,
     });
     transport.close();
@@ -205,7 +205,10 @@ describe("createDenoConnector: connecting", () => {
     await assert.rejects(createDenoConnector(fake.deno)(target), (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, "CONNECT_FAILED");
-      assert.equal(error.message, "Cannot connect: Connection refused (os error 111)");
+      assert.equal(
+        error.message,
+        "Cannot connect to example.com:80: Connection refused (os error 111)",
+      );
       assert.equal(error.cause, cause);
       return true;
     });
@@ -225,7 +228,10 @@ describe("createDenoConnector: connecting", () => {
     await assert.rejects(createDenoConnector(deno)({ ...target, tls: {} }), (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, "TLS_FAILED");
-      assert.equal(error.message, "Cannot connect: invalid peer certificate: UnknownIssuer");
+      assert.equal(
+        error.message,
+        "Cannot connect to example.com: invalid peer certificate: UnknownIssuer",
+      );
       return true;
     });
     assert.equal(fake.tlsConn.closed, true);

@@ -140,6 +140,7 @@ describe("createNodeConnector: connecting", () => {
       servername: "example.com",
       ca: ["A", "B"],
       rejectUnauthorized: true,
+      ALPNProtocols: ["http/1.1"],
     });
     assert.equal(typeof checkServerIdentity, "function");
   });
@@ -187,7 +188,10 @@ describe("createNodeConnector: connecting", () => {
     await assert.rejects(connecting, (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, "CONNECT_FAILED");
-      assert.equal(error.message, "Cannot connect: connect ECONNREFUSED 127.0.0.1:443");
+      assert.equal(
+        error.message,
+        "Cannot connect to example.com:443: connect ECONNREFUSED 127.0.0.1:443",
+      );
       assert.equal(error.cause, cause);
       return true;
     });
@@ -203,7 +207,10 @@ describe("createNodeConnector: connecting", () => {
     await assert.rejects(connecting, (error: unknown) => {
       assert.ok(error instanceof TransportError);
       assert.equal(error.code, "TLS_FAILED");
-      assert.equal(error.message, "Cannot connect: unable to verify the first certificate");
+      assert.equal(
+        error.message,
+        "Cannot connect to example.com:443: unable to verify the first certificate",
+      );
       return true;
     });
   });
@@ -214,7 +221,7 @@ describe("createNodeConnector: connecting", () => {
     fake.socket.emit("close");
     await assert.rejects(connecting, {
       code: "CONNECT_FAILED",
-      message: "Cannot connect: the connection closed during setup",
+      message: "Cannot connect to example.com:443: the connection closed during setup",
     });
   });
 

@@ -1429,7 +1429,8 @@ describe("WebSocket against a hostile server: the opening handshake", () => {
   it("refuses an extension that was not offered", async () => {
     const { socket, peer, log } = await connecting();
     const closed = once(socket, "close");
-    peer.acceptHandshake({ extensions: "permessage-deflate" });
+    // permessage-deflate is offered by default; this one never is.
+    peer.acceptHandshake({ extensions: "x-never-offered" });
     await closed;
     const error = errorOf(log[0]);
     assert.ok(error instanceof HandshakeError);

@@ -14,6 +14,7 @@ import { concatBytes } from "../encoding/_bytes.ts";
 import { CLOSE_CODE } from "../frames/close_code.ts";
 import { HandshakeError, type ProtocolError } from "../errors.ts";
 import type { CloseEvent } from "./events.ts";
+import type { ConnectionState } from "./state.ts";
 import type { Bytes } from "../frames/frame.ts";
 import { getHeader, type ResponseHead, ResponseHeadParser } from "../http/http_response.ts";
 
@@ -76,6 +77,7 @@ export class Outbox<E extends { readonly type: string }> {
   #output: Bytes[] = [];
   #eofSent = false;
   #closeReported = false;
+  #messages = 0;
 
   /** Whether the end-of-stream marker was queued. */
   get eofSent(): boolean {
@@ -93,7 +95,16 @@ export class Outbox<E extends { readonly type: string }> {
    * @param event The event.
    */
   emit(event: E): void {
+    if (event.type === "message") this.#messages++;
     this.#events.push(event);
+  }
+
+  /**
+   * Whether message events are queued that the driver has not taken yet:
+   * a failure found behind them is held until they are delivered.
+   */
+  get holdsMessages(): boolean {
+    return this.#messages > 0;
   }
 
   /**
@@ -151,6 +162,7 @@ export class Outbox<E extends { readonly type: string }> {
     const events = this.#events;
     if (events.length === 0) return [];
     this.#events = [];
+    this.#messages = 0;
     return events;
   }
 
@@ -164,6 +176,187 @@ export class Outbox<E extends { readonly type: string }> {
     if (output.length === 0) return [];
     this.#output = [];
     return output;
+  }
+}
+
+/** The handshake records of `TraceRecord` (`./connection.ts`), which a {@linkcode ResponseReader} traces. */
+interface HandshakeTrace {
+  readonly type: "handshake";
+  readonly direction: "in" | "out";
+  readonly status: number;
+}
+
+/**
+ * An outbox with the state a connection class shares with its subclass and
+ * with the other connection classes: `Connection` and `LegacyConnection`
+ * each hold one, and `ClientConnection` and `LegacyClientConnection` reach
+ * it through their base class (not through protected methods, which would
+ * be public API).
+ */
+export class Endpoint<E extends { readonly type: string }, R> extends Outbox<E> {
+  /** The connection's state. */
+  state: ConnectionState;
+  /** Why the connection failed, or `null`. */
+  error: ProtocolError | HandshakeError | null = null;
+  /** Whether the connection failed: from then on, what arrives is discarded. */
+  failed = false;
+  /** A failure found behind messages not yet taken, applied once they are. */
+  held: ProtocolError | null = null;
+  /** Whether the peer ended its byte stream. */
+  eofReceived = false;
+  /** The tracer, if any. */
+  readonly tracer: ((record: R | HandshakeTrace) => void) | undefined;
+  readonly #applyFailure: (error: ProtocolError) => void;
+
+  /**
+   * Creates the shared state.
+   *
+   * @param state The state to start in.
+   * @param tracer The `trace` option.
+   * @param applyFailure Fails the connection for a peer's violation.
+   */
+  constructor(
+    state: ConnectionState,
+    tracer: ((record: R | HandshakeTrace) => void) | undefined,
+    applyFailure: (error: ProtocolError) => void,
+  ) {
+    super();
+    this.state = state;
+    this.tracer = tracer;
+    this.#applyFailure = applyFailure;
+  }
+
+  /** Whether what arrives now is discarded: after a failure, one held, or the end of the stream. */
+  get discards(): boolean {
+    return this.failed || this.held !== null || this.eofReceived;
+  }
+
+  /**
+   * Fails the connection for a peer's violation, or holds the failure back
+   * while messages that arrived before it are not taken yet: they are
+   * delivered, and what is sent in answer goes out, before the failure.
+   *
+   * @param error The violation.
+   */
+  failOrHold(error: ProtocolError): void {
+    if (this.holdsMessages) this.held = error;
+    else this.#applyFailure(error);
+  }
+
+  /**
+   * Applies a held failure.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    const held = this.held;
+    if (held === null) return false;
+    this.held = null;
+    this.#applyFailure(held);
+    return true;
+  }
+
+  /**
+   * Takes the events queued since the last call; a held failure is applied
+   * first once no message is left before it, so a driver that never calls
+   * `releaseFailure()` still sees it.
+   *
+   * @returns The events.
+   */
+  override eventsReceived(): (E | CloseEvent)[] {
+    if (this.held !== null && !this.holdsMessages) this.releaseFailure();
+    return super.eventsReceived();
+  }
+
+  /**
+   * Records the peer's end of stream, applying a held failure first.
+   *
+   * @returns `false` when it was recorded already (nothing more to do).
+   */
+  receiveEof(): boolean {
+    if (this.eofReceived) return false;
+    this.releaseFailure();
+    this.eofReceived = true;
+    return true;
+  }
+
+  /**
+   * The first steps of a local `fail()`: a held failure is applied instead,
+   * a closed connection stays closed, an unopened one ends at once.
+   *
+   * @returns Whether that settled it.
+   */
+  failEarly(): boolean {
+    if (this.releaseFailure()) return true;
+    if (this.state === "closed") return true;
+    if (this.state !== "connecting") return false;
+    this.endBeforeOpen();
+    return true;
+  }
+
+  /**
+   * Whether the driver should start its close timer.
+   *
+   * @param expected Whether the connection class expects the peer to close.
+   * @returns `expected`, unless a failure is held or the peer ended the stream already.
+   */
+  closeExpected(expected: boolean): boolean {
+    return this.held === null && !this.eofReceived && expected;
+  }
+
+  /**
+   * Hands a record to the tracer, if any.
+   *
+   * @param record The record.
+   */
+  trace(record: R | HandshakeTrace): void {
+    this.tracer?.(record);
+  }
+
+  /**
+   * Ends the connection before it opened, for a failed handshake: the close
+   * event is reported at once and the transport should be closed.
+   *
+   * @param error Why the handshake failed.
+   */
+  failHandshake(error: HandshakeError): void {
+    this.error = error;
+    this.endBeforeOpen();
+  }
+
+  /** Closes a connection that never opened: no closing handshake, code 1006 (RFC 6455 §7.1.5). */
+  endBeforeOpen(): void {
+    this.failed = true;
+    this.state = "closed";
+    this.endUnopened(this.error);
+  }
+
+  /**
+   * Creates the reader of the server's handshake response for a client: its
+   * head is traced, a malformed one fails the handshake.
+   *
+   * @param maxHeadSize The `maxHandshakeSize` option, validated here.
+   * @param limits The default head size and the most body bytes kept for the error.
+   * @param hooks What the client does with a 101 head and with a refusal.
+   * @returns The reader.
+   * @throws {RangeError} For an invalid `maxHandshakeSize`.
+   */
+  responseReader(
+    maxHeadSize: number | undefined,
+    limits: { readonly maxHandshakeSize: number; readonly maxBodySize: number },
+    hooks: Pick<ResponseReaderHooks, "switching" | "refused">,
+  ): ResponseReader {
+    return new ResponseReader({
+      maxHeadSize: positiveInteger("maxHandshakeSize", maxHeadSize, limits.maxHandshakeSize),
+      maxBodySize: limits.maxBodySize,
+      // RFC 9112 §6.3: a refused 1xx, 204 or 304 response has no body to wait for.
+      bodylessStatuses: true,
+    }, {
+      head: (head) => this.trace({ type: "handshake", direction: "in", status: head.status }),
+      switching: hooks.switching,
+      refused: hooks.refused,
+      fail: (error) => this.failHandshake(error),
+    });
   }
 }
 

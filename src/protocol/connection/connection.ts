@@ -8,9 +8,9 @@
 
 import {
   endedDuringHandshake,
-  Outbox,
+  Endpoint,
   positiveInteger,
-  ResponseReader,
+  type ResponseReader,
   sizeLimits,
 } from "./_endpoint.ts";
 import {
@@ -58,9 +58,12 @@ export interface ConnectionOptions {
    */
   readonly maxFrameSize?: number;
   /**
-   * The most frames one message may span. Empty fragments cost CPU but no
-   * memory, so this bounds that work: 65536 fragments of 1 KiB make a
-   * 64 MiB message.
+   * The most non-empty frames one message may span, and separately the most
+   * empty ones. Each non-empty fragment is kept until the message ends, so
+   * this bounds their overhead (65536 fragments of 1 KiB make a 64 MiB
+   * message); empty ones cost no memory, only work, and are capped at the
+   * same number. A message of 65536 fragments ended by an empty final frame
+   * (as some peers send) passes.
    * @default 65536
    */
   readonly maxFragments?: number;
@@ -82,6 +85,17 @@ export interface ConnectionOptions {
    * default; when off, tracing costs one comparison per frame.
    */
   readonly trace?: (record: TraceRecord) => void;
+}
+
+/** Per-message settings of `sendText()` and `sendBinary()`. */
+export interface SendOptions {
+  /**
+   * `false` sends the message as it is, without the negotiated extensions'
+   * encoding (RFC 7692 §6: a message may always go uncompressed), e.g. for
+   * data that is compressed already.
+   * @default true
+   */
+  readonly compress?: boolean;
 }
 
 /** What {@linkcode ConnectionOptions.trace} receives. */
@@ -143,15 +157,23 @@ export interface ProtocolConnection {
   /** Reports the end of the peer's byte stream. */
   receiveEof(): void;
   /** Sends a text message; throws `InvalidStateError` when not open. */
-  sendText(data: string | Uint8Array, fin?: boolean): void;
+  sendText(data: string | Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a binary message; throws `InvalidStateError` when not open or not supported. */
-  sendBinary(data: Uint8Array, fin?: boolean): void;
+  sendBinary(data: Uint8Array, fin?: boolean, options?: SendOptions): void;
   /** Sends a ping; throws when not possible. */
   sendPing(data?: Uint8Array): void;
   /** Starts the closing handshake. */
   sendClose(code?: number, reason?: string): void;
   /** Fails the connection for a local reason. */
   fail(code: number, reason?: string): void;
+  /**
+   * Applies a failure held back behind messages that arrived before it:
+   * call it after the events were dispatched, so that what the application
+   * sent from them goes out before the failing close frame.
+   *
+   * @returns Whether a failure was held (and is now applied).
+   */
+  releaseFailure(): boolean;
   /** Takes the events since the last call. */
   eventsReceived(): ConnectionEvent[];
   /** Takes the bytes to write; an empty chunk means half-close. */
@@ -170,6 +192,15 @@ export const DEFAULT_LIMITS = {
 /** How many bytes of a refused handshake's body are kept in {@linkcode HandshakeError.body}. */
 export const ERROR_BODY_LIMIT = 4096;
 
+/** How `ClientConnection` reaches the state it shares with `Connection` (set in `Connection`). */
+/** The limits of a client's reading of the handshake response. */
+const CLIENT_LIMITS = {
+  maxHandshakeSize: DEFAULT_LIMITS.maxHandshakeSize,
+  maxBodySize: ERROR_BODY_LIMIT,
+} as const;
+
+let endpointOf: (connection: Connection) => Endpoint<ConnectionEvent, TraceRecord>;
+
 /**
  * The protocol after the opening handshake, for either side: framing,
  * control frames and the closing handshake (RFC 6455 §5-§7). Use
@@ -178,8 +209,7 @@ export const ERROR_BODY_LIMIT = 4096;
 export class Connection implements ProtocolConnection {
   /** Which side this endpoint is: a client masks what it sends (§5.3). */
   readonly side: "client" | "server";
-  #state: ConnectionState;
-  #outbox = new Outbox<ConnectionEvent>();
+  #endpoint: Endpoint<ConnectionEvent, TraceRecord>;
   #randomBytes: RandomBytes;
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
@@ -192,9 +222,6 @@ export class Connection implements ProtocolConnection {
   #sending = 0; // opcode of the fragmented message being sent, 0 when none
   #closeSent: { code: number; reason: string } | null = null;
   #closeReceived: { code: number; reason: string } | null = null;
-  #error: ProtocolError | HandshakeError | null = null;
-  #failed = false;
-  #eofReceived = false;
 
   /**
    * Creates a connection.
@@ -205,7 +232,11 @@ export class Connection implements ProtocolConnection {
    */
   constructor(side: "client" | "server", state: ConnectionState, options: ConnectionOptions = {}) {
     this.side = side;
-    this.#state = state;
+    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(
+      state,
+      options.trace,
+      (error) => this.#fail(error.closeCode, error),
+    );
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
     this.#trace = options.trace;
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
@@ -220,9 +251,13 @@ export class Connection implements ProtocolConnection {
     if (state === "open") this.startFraming([]);
   }
 
+  static {
+    endpointOf = (connection) => connection.#endpoint;
+  }
+
   /** The connection's state (see `./state.ts`). */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#endpoint.state;
   }
 
   /** The close frame we sent, or `null`. */
@@ -237,7 +272,7 @@ export class Connection implements ProtocolConnection {
 
   /** Why the connection failed, or `null`. */
   get error(): ProtocolError | HandshakeError | null {
-    return this.#error;
+    return this.#endpoint.error;
   }
 
   /** Bytes received and not yet turned into events (a partial frame). */
@@ -262,13 +297,9 @@ export class Connection implements ProtocolConnection {
       maxFrameSize: this.#maxFrameSize,
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
+      checkPayloadPart: (part) => assembler.checkPayloadPart(part),
     });
-    this.#state = "open";
-  }
-
-  /** Hands a record to the tracer, if any (for subclasses). */
-  protected traceRecord(record: TraceRecord): void {
-    this.#trace?.(record);
+    this.#endpoint.state = "open";
   }
 
   /** Traces a frame. */
@@ -282,32 +313,6 @@ export class Connection implements ProtocolConnection {
     this.#trace?.({ type: "frame", direction, opcode, fin, rsv, length });
   }
 
-  /** Queues an event (for subclasses). */
-  protected emit(event: ConnectionEvent): void {
-    this.#outbox.emit(event);
-  }
-
-  /** Queues bytes to write (for subclasses). */
-  protected queue(bytes: Bytes): void {
-    this.#outbox.queue(bytes);
-  }
-
-  /**
-   * Ends the connection before it opened (for subclasses): the close event
-   * is reported at once and the transport should be closed.
-   */
-  protected failHandshake(error: HandshakeError): void {
-    this.#error = error;
-    this.#endBeforeOpen();
-  }
-
-  /** Closes a connection that never opened: no closing handshake, code 1006 (§7.1.5). */
-  #endBeforeOpen(): void {
-    this.#failed = true;
-    this.#state = "closed";
-    this.#outbox.endUnopened(this.#error);
-  }
-
   /**
    * Feeds bytes received from the peer. Never throws because of what the
    * peer sent: a violation fails the connection (a close frame is queued,
@@ -319,31 +324,44 @@ export class Connection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (parser === null || this.#failed || this.#closeReceived !== null || this.#eofReceived) {
-      return;
-    }
+    if (parser === null || this.#endpoint.discards || this.#closeReceived !== null) return;
     parser.push(chunk);
     try {
       let frame: Frame | null;
       while ((frame = parser.next()) !== null) {
         this.#receiveFrame(frame);
-        if (this.#failed || this.#closeReceived !== null) break;
+        if (this.#endpoint.failed || this.#closeReceived !== null) break;
       }
     } catch (error) {
+      let failure: ProtocolError;
       if (error instanceof ProtocolError) {
-        this.#fail(error.closeCode, error);
+        failure = error;
       } else if (error instanceof RangeError) {
         // The runtime could not allocate a payload within the configured
         // limits: the message is too big for this process (§7.4.1, 1009).
-        const tooBig = new ProtocolError(
-          "MESSAGE_TOO_BIG",
-          `Cannot parse message: ${error.message}`,
-        );
-        this.#fail(tooBig.closeCode, tooBig);
+        failure = new ProtocolError("MESSAGE_TOO_BIG", `Cannot parse message: ${error.message}`);
       } else {
         throw error;
       }
+      // Messages that arrived before the violation are delivered first, and
+      // what the application sends in answer goes out before the failing
+      // close frame, exactly as if the bad frame had come in a later read:
+      // the failure waits for releaseFailure() (the driver calls it once it
+      // dispatched the events). The rest of the input is discarded.
+      this.#endpoint.failOrHold(failure);
     }
+  }
+
+  /**
+   * Applies a failure held back behind messages (see {@linkcode receiveData}):
+   * queues the failing close frame and the `fail` event. Call it after
+   * dispatching the events from {@linkcode eventsReceived}. `receiveEof()`,
+   * `fail()` and `eventsReceived()` called with no message pending apply it too.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    return this.#endpoint.releaseFailure();
   }
 
   #receiveFrame(frame: Frame): void {
@@ -356,18 +374,18 @@ export class Connection implements ProtocolConnection {
         // frame in response, unless it already received a Close frame." That
         // holds after our own Close frame too: §5.5.1 then forbids data frames only.
         if (this.#closeReceived === null) this.#sendFrame(OPCODE.Pong, frame.payload, true, 0);
-        this.emit({ type: "ping", data: frame.payload });
+        this.#endpoint.emit({ type: "ping", data: frame.payload });
         return;
       case OPCODE.Pong:
         // §5.5.3: an unsolicited pong is allowed and needs no answer.
-        this.emit({ type: "pong", data: frame.payload });
+        this.#endpoint.emit({ type: "pong", data: frame.payload });
         return;
       case OPCODE.Close:
         this.#receiveClose(frame.payload);
         return;
       default: {
         const message = this.#assembler!.push(frame);
-        if (message !== null) this.emit({ type: "message", data: message });
+        if (message !== null) this.#endpoint.emit({ type: "message", data: message });
       }
     }
   }
@@ -376,15 +394,15 @@ export class Connection implements ProtocolConnection {
   #receiveClose(payload: Uint8Array): void {
     const { code, reason } = decodeClosePayload(payload);
     this.#closeReceived = { code, reason };
-    this.emit({ type: "closing", code, reason });
+    this.#endpoint.emit({ type: "closing", code, reason });
     if (this.#closeSent === null) {
       // §5.5.1: "it MUST send a Close frame in response ... typically echoing
       // the status code it received". 1005 means none: answer with an empty close.
       this.#sendCloseFrame(code === CLOSE_CODE.NoStatusReceived ? undefined : code, "");
     }
-    this.#state = "closed";
+    this.#endpoint.state = "closed";
     // §7.1.1: the server closes the TCP connection first; a server endpoint ends it now.
-    if (this.side === "server") this.#outbox.sendEof();
+    if (this.side === "server") this.#endpoint.sendEof();
   }
 
   /**
@@ -392,26 +410,25 @@ export class Connection implements ProtocolConnection {
    * closed or failed). The close event is reported now.
    */
   receiveEof(): void {
-    if (this.#eofReceived) return;
-    this.#eofReceived = true;
-    this.#state = "closed";
+    if (!this.#endpoint.receiveEof()) return;
+    this.#endpoint.state = "closed";
     // §7.1.1: a client that saw the server end the stream ends its own side.
-    this.#outbox.sendEof();
-    if (this.#outbox.closeReported) return;
+    this.#endpoint.sendEof();
+    if (this.#endpoint.closeReported) return;
     const received = this.#closeReceived;
     // §7.1.5: "If _The WebSocket Connection is Closed_ and no Close control
     // frame was received by the endpoint ... the close code is 1006."
-    if (received === null && this.#error === null && !this.#failed) {
-      this.#error = new ProtocolError(
+    if (received === null && this.#endpoint.error === null && !this.#endpoint.failed) {
+      this.#endpoint.error = new ProtocolError(
         "UNEXPECTED_EOF",
         "Cannot read frame: the connection ended without a close frame",
       );
     }
-    this.#outbox.reportClose(
+    this.#endpoint.reportClose(
       received?.code ?? CLOSE_CODE.AbnormalClosure,
       received?.reason ?? "",
-      received !== null && this.#closeSent !== null && !this.#failed,
-      this.#error,
+      received !== null && this.#closeSent !== null && !this.#endpoint.failed,
+      this.#endpoint.error,
     );
   }
 
@@ -420,10 +437,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The text, or its UTF-8 bytes (not validated).
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding (e.g. no permessage-deflate).
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendText(data: string | Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin);
+  sendText(data: string | Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Text, typeof data === "string" ? encodeUtf8(data) : data, fin, options);
   }
 
   /**
@@ -431,10 +450,12 @@ export class Connection implements ProtocolConnection {
    *
    * @param data The bytes; never modified.
    * @param fin Whether this is the whole message.
+   * @param options `{ compress: false }` sends this message without extension
+   * encoding, e.g. for data that is compressed already.
    * @throws {InvalidStateError} When the connection is not open or a fragmented message is in progress.
    */
-  sendBinary(data: Uint8Array, fin = true): void {
-    this.#sendData(OPCODE.Binary, data, fin);
+  sendBinary(data: Uint8Array, fin = true, options?: SendOptions): void {
+    this.#sendData(OPCODE.Binary, data, fin, options);
   }
 
   /**
@@ -451,9 +472,9 @@ export class Connection implements ProtocolConnection {
     this.#sendData(OPCODE.Continuation, data, fin);
   }
 
-  #sendData(opcode: number, data: Uint8Array, fin: boolean): void {
-    if (!canSendData(this.#state)) {
-      throw new InvalidStateError(`Cannot send message: the connection is ${this.#state}`);
+  #sendData(opcode: number, data: Uint8Array, fin: boolean, options?: SendOptions): void {
+    if (!canSendData(this.#endpoint.state)) {
+      throw new InvalidStateError(`Cannot send message: the connection is ${this.#endpoint.state}`);
     }
     // §5.4: fragments of one message must not be interleaved with another message.
     if (opcode !== OPCODE.Continuation && this.#sending !== 0) {
@@ -461,7 +482,10 @@ export class Connection implements ProtocolConnection {
     }
     let rsv = 0;
     // Extensions transform whole messages; fragments sent by hand go as they are.
-    if (opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0) {
+    if (
+      opcode !== OPCODE.Continuation && fin && this.#extensions.length > 0 &&
+      options?.compress !== false
+    ) {
       for (const extension of this.#extensions) {
         const encoded = extension.encode(data);
         data = encoded.payload;
@@ -510,8 +534,8 @@ export class Connection implements ProtocolConnection {
   }
 
   #sendControl(opcode: number, data: Uint8Array, name: string): void {
-    if (!canSendControl(this.#state, this.#closeSent !== null)) {
-      throw new InvalidStateError(`Cannot send ${name}: the connection is ${this.#state}`);
+    if (!canSendControl(this.#endpoint.state, this.#closeSent !== null)) {
+      throw new InvalidStateError(`Cannot send ${name}: the connection is ${this.#endpoint.state}`);
     }
     if (data.length > 125) {
       throw new RangeError(
@@ -535,12 +559,12 @@ export class Connection implements ProtocolConnection {
       throw new RangeError(`Cannot send close: ${code} is not a valid close code`);
     }
     const payload = encodeClosePayload(code, reason);
-    if (!canSendControl(this.#state, this.#closeSent !== null)) {
-      throw new InvalidStateError(`Cannot send close: the connection is ${this.#state}`);
+    if (!canSendControl(this.#endpoint.state, this.#closeSent !== null)) {
+      throw new InvalidStateError(`Cannot send close: the connection is ${this.#endpoint.state}`);
     }
     this.#closeSent = { code: code ?? CLOSE_CODE.NoStatusReceived, reason };
     this.#sendFrame(OPCODE.Close, payload, true, 0);
-    this.#state = "closing";
+    this.#endpoint.state = "closing";
   }
 
   /**
@@ -555,11 +579,7 @@ export class Connection implements ProtocolConnection {
    * @throws {RangeError} After the connection opened, for a code not valid on the wire (§7.4).
    */
   fail(code: number, reason = ""): void {
-    if (this.#state === "closed") return;
-    if (this.#state === "connecting") {
-      this.#endBeforeOpen();
-      return;
-    }
+    if (this.#endpoint.failEarly()) return;
     if (!isReceivableCloseCode(code)) {
       throw new RangeError(`Cannot fail connection: ${code} is not a valid close code`);
     }
@@ -572,17 +592,19 @@ export class Connection implements ProtocolConnection {
   }
 
   #failWith(code: number, reason: string, error: ProtocolError | null): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    if (error !== null) this.#error = error;
+    if (this.#endpoint.failed) return;
+    this.#endpoint.failed = true;
+    if (error !== null) this.#endpoint.error = error;
     // §7.1.7: "An endpoint MAY send a Close frame before failing"; we do when
     // no close frame was sent yet.
-    if (canSendControl(this.#state, this.#closeSent !== null)) {
+    if (canSendControl(this.#endpoint.state, this.#closeSent !== null)) {
       this.#closeSent = { code, reason };
       this.#sendCloseFrame(code, reason);
     }
-    this.#state = this.#closeReceived === null ? "closing" : "closed";
-    if (this.side === "server") this.#outbox.sendEof();
+    // Reported now; the close event waits for the end of the transport.
+    this.#endpoint.emit({ type: "fail", code, error });
+    this.#endpoint.state = this.#closeReceived === null ? "closing" : "closed";
+    if (this.side === "server") this.#endpoint.sendEof();
   }
 
   #sendCloseFrame(code: number | undefined, reason: string): void {
@@ -595,7 +617,7 @@ export class Connection implements ProtocolConnection {
     const mask = this.side === "client" ? this.#randomBytes(4) : null;
     if (this.#trace !== undefined) this.traceFrame("out", opcode, fin, rsv, payload.length);
     const chunks = encodeFrame({ fin, rsv, opcode, payload }, mask);
-    for (const chunk of chunks) this.#outbox.queue(chunk);
+    for (const chunk of chunks) this.#endpoint.queue(chunk);
   }
 
   /**
@@ -604,7 +626,9 @@ export class Connection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
-    return this.#outbox.eventsReceived();
+    // A driver that never calls releaseFailure() still sees the failure:
+    // it is applied once the messages before it were taken.
+    return this.#endpoint.eventsReceived();
   }
 
   /**
@@ -615,7 +639,7 @@ export class Connection implements ProtocolConnection {
    * @returns The chunks.
    */
   dataToSend(): Bytes[] {
-    return this.#outbox.dataToSend();
+    return this.#endpoint.dataToSend();
   }
 
   /**
@@ -625,7 +649,10 @@ export class Connection implements ProtocolConnection {
    * @returns `true` once the closing handshake is done or the connection failed.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && expectsClose(this.#state, this.#failed, this.#closeSent !== null);
+    const endpoint = this.#endpoint;
+    return endpoint.closeExpected(
+      expectsClose(endpoint.state, endpoint.failed, this.#closeSent !== null),
+    );
   }
 }
 
@@ -665,6 +692,7 @@ export class ClientConnection extends Connection {
   #response: ResponseReader | null;
   #handshake: HandshakeResult | null = null;
   #requestQueued = false;
+  readonly #endpoint = endpointOf(this);
 
   /**
    * Creates the connection and queues the opening handshake request.
@@ -680,19 +708,9 @@ export class ClientConnection extends Connection {
     this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
     this.#protocols = options.protocols ?? [];
     this.#offers = options.extensions ?? [];
-    this.#response = new ResponseReader({
-      maxHeadSize: positiveInteger(
-        "maxHandshakeSize",
-        options.maxHandshakeSize,
-        DEFAULT_LIMITS.maxHandshakeSize,
-      ),
-      maxBodySize: ERROR_BODY_LIMIT,
-      bodylessStatuses: true,
-    }, {
-      head: (head) => this.traceRecord({ type: "handshake", direction: "in", status: head.status }),
+    this.#response = this.#endpoint.responseReader(options.maxHandshakeSize, CLIENT_LIMITS, {
       switching: (head, leftover) => this.#open(head, leftover),
       refused: (head, body) => this.#refuse(head, body),
-      fail: (error) => this.failHandshake(error),
     });
     const version = options.protocolVersion ?? "rfc6455";
     if (version !== "rfc6455" && version !== "hybi-10") {
@@ -713,7 +731,7 @@ export class ClientConnection extends Connection {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     };
-    this.queue(createHandshakeRequest(request));
+    this.#endpoint.queue(createHandshakeRequest(request));
     this.#requestQueued = true;
   }
 
@@ -727,7 +745,7 @@ export class ClientConnection extends Connection {
     const chunks = super.dataToSend();
     if (this.#requestQueued && chunks.length > 0) {
       this.#requestQueued = false;
-      this.traceRecord({ type: "handshake", direction: "out", status: 0 });
+      this.#endpoint.trace({ type: "handshake", direction: "out", status: 0 });
     }
     return chunks;
   }
@@ -772,12 +790,12 @@ export class ClientConnection extends Connection {
       });
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      this.failHandshake(error);
+      this.#endpoint.failHandshake(error);
       return;
     }
     this.#handshake = result;
     this.startFraming(result.extensions);
-    this.emit({ type: "open", handshake: result });
+    this.#endpoint.emit({ type: "open", handshake: result });
     // The bytes after the head are the first frames (h11 `trailing_data`).
     if (leftover.length > 0) super.receiveData(leftover);
   }
@@ -797,7 +815,7 @@ export class ClientConnection extends Connection {
       );
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      this.failHandshake(error);
+      this.#endpoint.failHandshake(error);
     }
   }
 
@@ -809,7 +827,7 @@ export class ClientConnection extends Connection {
   override receiveEof(): void {
     // The head parser knows how far the head got (status line, byte count).
     if (this.state === "connecting" && !this.#response!.end()) {
-      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
+      this.#endpoint.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

@@ -55,6 +55,22 @@ export interface ClosingEvent {
 }
 
 /**
+ * The connection failed (§7.1.7 "_Fail the WebSocket Connection_"): a close
+ * frame with `code` was queued if one could still be sent, and everything
+ * received from now on is discarded. Reported at the moment of the
+ * failure; the `close` event follows when the transport ends (or the
+ * driver's close timer expires).
+ */
+export interface FailEvent {
+  /** The kind of event: `"fail"`. */
+  readonly type: "fail";
+  /** The close code of the failure (sent in the close frame when one could be sent). */
+  readonly code: number;
+  /** What the peer did wrong; `null` for a local failure (`fail()`). */
+  readonly error: ProtocolError | null;
+}
+
+/**
  * The connection is closed (§7.1.4): the last event, reported exactly once.
  */
 export interface CloseEvent {
@@ -82,4 +98,5 @@ export type ConnectionEvent =
   | PingEvent
   | PongEvent
   | ClosingEvent
+  | FailEvent
   | CloseEvent;

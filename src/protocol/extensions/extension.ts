@@ -64,10 +64,12 @@ export interface NegotiatedExtension {
    *
    * @param payload The message payload.
    * @param rsv The RSV bits of its first frame.
+   * @param maxSize The most bytes the decoded message may have: a decoder
+   * that expands data stops as soon as it passes this (RFC 6455 §10.4).
    * @returns The decoded payload.
-   * @throws {ProtocolError} `EXTENSION_ERROR` on bad data.
+   * @throws {ProtocolError} `EXTENSION_ERROR` on bad data, `MESSAGE_TOO_BIG` past `maxSize`.
    */
-  decode(payload: Uint8Array, rsv: number): Uint8Array;
+  decode(payload: Uint8Array, rsv: number, maxSize?: number): Uint8Array;
   /**
    * Encodes an outgoing data message.
    *

@@ -11,3 +11,4 @@
  */
 
 export * from "./extension.ts";
+export * from "./permessage_deflate.ts";

@@ -38,6 +38,14 @@ export interface FrameParserOptions {
    * {@linkcode ProtocolError} to refuse the frame.
    */
   readonly checkHeader?: (fin: boolean, rsv: number, opcode: number, length: number) => void;
+  /**
+   * Called, for a payload that spans chunks, with each part of it as it
+   * arrives (unmasked), before the frame is complete; throws a
+   * {@linkcode ProtocolError} to refuse the frame at once. The message
+   * assembler checks text as it arrives this way (§8.1: fail fast). A
+   * payload that lies in one chunk comes whole with its frame instead.
+   */
+  readonly checkPayloadPart?: (part: Uint8Array) => void;
 }
 
 const STATE = {
@@ -72,6 +80,7 @@ export class FrameParser {
   #maxFrameSize: number;
   #expectMask: boolean;
   #checkHeader: FrameParserOptions["checkHeader"];
+  #checkPayloadPart: FrameParserOptions["checkPayloadPart"];
   // The frame being parsed.
   #fin = false;
   #rsv = 0;
@@ -92,6 +101,7 @@ export class FrameParser {
     this.#maxFrameSize = options.maxFrameSize;
     this.#expectMask = options.expectMask;
     this.#checkHeader = options.checkHeader;
+    this.#checkPayloadPart = options.checkPayloadPart;
   }
 
   /**
@@ -260,7 +270,10 @@ export class FrameParser {
       if (this.#queue.byteLength >= length) {
         payload = this.#queue.consume(length);
         // Never unmask bytes we did not allocate (guide §7): copy first.
-        if (this.#mask !== null && length > 0) payload = payload.slice();
+        if (this.#mask !== null && length > 0) {
+          payload = payload.slice();
+          maskInPlace(payload, this.#mask);
+        }
       } else {
         this.#payload = new Uint8Array(length);
         this.#received = 0;
@@ -274,17 +287,20 @@ export class FrameParser {
       this.#payload = null;
       this.#received = 0;
     }
-    if (this.#mask !== null) {
-      maskInPlace(payload, this.#mask);
-      this.#mask = null;
-    }
+    this.#mask = null;
     this.#state = STATE.Header;
     return { fin: this.#fin, rsv: this.#rsv, opcode: this.#opcode, payload };
   }
 
+  /** Copies what arrived of a payload that spans chunks, unmasks it and hands it to the hook. */
   #gather(): void {
-    const take = Math.min(this.#queue.byteLength, this.#length - this.#received);
-    this.#queue.copyInto(this.#payload!, this.#received, take);
+    const start = this.#received;
+    const take = Math.min(this.#queue.byteLength, this.#length - start);
+    if (take === 0) return;
+    this.#queue.copyInto(this.#payload!, start, take);
     this.#received += take;
+    const part = this.#payload!.subarray(start, start + take);
+    if (this.#mask !== null) maskInPlace(part, this.#mask, start & 3);
+    this.#checkPayloadPart?.(part);
   }
 }

@@ -110,7 +110,20 @@ export function checkHeaderValue(name: string, value: string, action: string): s
   // RFC 9110 §5.5: CR, LF and NUL in a field value are invalid and dangerous;
   // allowing them would let a value inject header lines (RFC 9112 §5, "request smuggling").
   if (!FIELD_VALUE.test(trimmed)) {
-    throw new TypeError(`Cannot ${action}: invalid value for header ${JSON.stringify(name)}`);
+    // Name the character and where it is: "…" (U+2026) in a token pasted
+    // from a document is the usual culprit, and CR/LF the dangerous one.
+    const original = String(value);
+    let position = 0;
+    while (position < original.length && FIELD_VALUE.test(original[position]!)) position++;
+    const code = original.codePointAt(position) ?? 0;
+    const shown = code < 0x20 || code === 0x7f
+      ? ""
+      : `${JSON.stringify(String.fromCodePoint(code))} `;
+    throw new TypeError(
+      `Cannot ${action}: invalid value for header ${JSON.stringify(name)}: character ${shown}(U+${
+        code.toString(16).toUpperCase().padStart(4, "0")
+      }) at position ${position}; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL`,
+    );
   }
   return trimmed;
 }

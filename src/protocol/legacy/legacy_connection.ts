@@ -23,9 +23,8 @@
 
 import {
   endedDuringHandshake,
-  Outbox,
-  positiveInteger,
-  ResponseReader,
+  Endpoint,
+  type ResponseReader,
   sizeLimits,
 } from "../connection/_endpoint.ts";
 import { concatBytes } from "../encoding/_bytes.ts";
@@ -66,6 +65,9 @@ import type { ConnectionState } from "../connection/state.ts";
 import { encodeUtf8, isValidUtf8 } from "../encoding/utf8.ts";
 import { parseWebSocketUrl, type WebSocketUrl } from "../http/url.ts";
 
+/** How `LegacyClientConnection` reaches the state it shares with `LegacyConnection` (set there). */
+let endpointOf: (connection: LegacyConnection) => Endpoint<ConnectionEvent, TraceRecord>;
+
 /**
  * The framing and closing of a legacy connection after its opening
  * handshake, for either side. Use {@linkcode LegacyClientConnection} for a
@@ -87,17 +89,12 @@ export class LegacyConnection implements ProtocolConnection {
   readonly side: "client" | "server";
   /** `"hybi-00"` or `"hixie-75"`. */
   readonly protocolVersion: LegacyVersion;
-  #state: ConnectionState;
-  #outbox = new Outbox<ConnectionEvent>();
-  #trace: ((record: TraceRecord) => void) | undefined;
+  #endpoint: Endpoint<ConnectionEvent, TraceRecord>;
   #maxMessageSize: number;
   #maxFrameSize: number;
   #parser: LegacyFrameParser | null = null;
   #closeSent = false;
   #closeReceived = false;
-  #error: ProtocolError | HandshakeError | null = null;
-  #failed = false;
-  #eofReceived = false;
 
   /**
    * Creates a connection.
@@ -116,22 +113,29 @@ export class LegacyConnection implements ProtocolConnection {
   ) {
     this.side = side;
     this.protocolVersion = version;
-    this.#state = state;
-    this.#trace = options.trace;
+    this.#endpoint = new Endpoint<ConnectionEvent, TraceRecord>(
+      state,
+      options.trace,
+      (error) => this.#failWith(error),
+    );
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
     this.#maxMessageSize = limits.maxMessageSize;
     this.#maxFrameSize = limits.maxFrameSize;
     if (state === "open") this.startFraming();
   }
 
+  static {
+    endpointOf = (connection) => connection.#endpoint;
+  }
+
   /** The connection's state (see `../connection/state.ts`). */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#endpoint.state;
   }
 
   /** Why the connection failed, or `null`. */
   get error(): ProtocolError | HandshakeError | null {
-    return this.#error;
+    return this.#endpoint.error;
   }
 
   /** Bytes received and not yet turned into events. */
@@ -146,34 +150,7 @@ export class LegacyConnection implements ProtocolConnection {
       maxFrameSize: this.#maxFrameSize,
       closeFrame: this.protocolVersion === "hybi-00",
     });
-    this.#state = "open";
-  }
-
-  /** Hands a record to the tracer, if any (for subclasses). */
-  protected traceRecord(record: TraceRecord): void {
-    this.#trace?.(record);
-  }
-
-  /** Queues an event (for subclasses). */
-  protected emit(event: ConnectionEvent): void {
-    this.#outbox.emit(event);
-  }
-
-  /** Queues bytes to write (for subclasses). */
-  protected queue(bytes: Bytes): void {
-    this.#outbox.queue(bytes);
-  }
-
-  /** Ends a connection that never opened (for subclasses): close event 1006 now. */
-  protected failHandshake(error: HandshakeError): void {
-    this.#error = error;
-    this.#endBeforeOpen();
-  }
-
-  #endBeforeOpen(): void {
-    this.#failed = true;
-    this.#state = "closed";
-    this.#outbox.endUnopened(this.#error);
+    this.#endpoint.state = "open";
   }
 
   /**
@@ -184,7 +161,7 @@ export class LegacyConnection implements ProtocolConnection {
   receiveData(chunk: Uint8Array): void {
     const parser = this.#parser;
     // hybi-00 §4.2: "Any data on the connection after the 0xFF frame is discarded."
-    if (parser === null || this.#failed || this.#closeReceived || this.#eofReceived) return;
+    if (parser === null || this.#endpoint.discards || this.#closeReceived) return;
     parser.push(chunk);
     try {
       let frame: LegacyFrame | null;
@@ -194,13 +171,25 @@ export class LegacyConnection implements ProtocolConnection {
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error);
+      // As RFC 6455's Connection: messages before the violation are
+      // delivered, and the answers sent from them go out, before the failure.
+      this.#endpoint.failOrHold(error);
     }
+  }
+
+  /**
+   * Applies a failure held back behind messages that arrived before it (see
+   * `Connection.releaseFailure`).
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    return this.#endpoint.releaseFailure();
   }
 
   #receiveFrame(frame: LegacyFrame): void {
     if (frame.type === "text") {
-      this.#trace?.({
+      this.#endpoint.trace({
         type: "frame",
         direction: "in",
         opcode: OPCODE.Text,
@@ -208,10 +197,10 @@ export class LegacyConnection implements ProtocolConnection {
         rsv: 0,
         length: frame.length,
       });
-      this.emit({ type: "message", data: frame.data });
+      this.#endpoint.emit({ type: "message", data: frame.data });
       return;
     }
-    this.#trace?.({
+    this.#endpoint.trace({
       type: "frame",
       direction: "in",
       opcode: OPCODE.Close,
@@ -220,34 +209,33 @@ export class LegacyConnection implements ProtocolConnection {
       length: 0,
     });
     this.#closeReceived = true;
-    this.emit({ type: "closing", code: CLOSE_CODE.NoStatusReceived, reason: "" });
+    this.#endpoint.emit({ type: "closing", code: CLOSE_CODE.NoStatusReceived, reason: "" });
     // hybi-00 §4.2: "If the WebSocket closing handshake has not yet started,
     // then start the WebSocket closing handshake" (§6: send 0xFF 0x00).
     if (!this.#closeSent) this.#sendCloseFrame();
-    this.#state = "closed";
+    this.#endpoint.state = "closed";
     // §6 (as RFC 6455 §7.1.1): the server closes the TCP connection first.
-    if (this.side === "server") this.#outbox.sendEof();
+    if (this.side === "server") this.#endpoint.sendEof();
   }
 
   /**
    * Reports the end of the peer's byte stream; the close event follows now.
    */
   receiveEof(): void {
-    if (this.#eofReceived) return;
-    this.#eofReceived = true;
+    if (!this.#endpoint.receiveEof()) return;
     const midFrame = this.#parser?.inFrame ?? false;
-    this.#state = "closed";
-    this.#outbox.sendEof();
-    if (this.#outbox.closeReported) return;
+    this.#endpoint.state = "closed";
+    this.#endpoint.sendEof();
+    if (this.#endpoint.closeReported) return;
     // hybi-00: clean once 0xFF 0x00 went both ways. hixie-75: ending the stream
     // is how it closes, so an end between frames is clean.
-    const clean = !this.#failed &&
+    const clean = !this.#endpoint.failed &&
       (this.protocolVersion === "hybi-00" ? this.#closeReceived && this.#closeSent : !midFrame);
-    this.#outbox.reportClose(
+    this.#endpoint.reportClose(
       clean ? CLOSE_CODE.NoStatusReceived : CLOSE_CODE.AbnormalClosure,
       "",
       clean,
-      this.#error,
+      this.#endpoint.error,
     );
   }
 
@@ -265,14 +253,14 @@ export class LegacyConnection implements ProtocolConnection {
         `Cannot send message: ${this.protocolVersion} has no fragmented messages`,
       );
     }
-    if (this.#state !== "open") {
-      throw new InvalidStateError(`Cannot send message: the connection is ${this.#state}`);
+    if (this.#endpoint.state !== "open") {
+      throw new InvalidStateError(`Cannot send message: the connection is ${this.#endpoint.state}`);
     }
     const bytes = typeof data === "string" ? encodeUtf8(data) : data;
     if (typeof data !== "string" && !isValidUtf8(bytes)) {
       throw new TypeError("Cannot send message: the text is not valid UTF-8");
     }
-    this.#trace?.({
+    this.#endpoint.trace({
       type: "frame",
       direction: "out",
       opcode: OPCODE.Text,
@@ -280,7 +268,7 @@ export class LegacyConnection implements ProtocolConnection {
       rsv: 0,
       length: bytes.length,
     });
-    this.#outbox.queue(encodeLegacyText(bytes));
+    this.#endpoint.queue(encodeLegacyText(bytes));
   }
 
   /**
@@ -328,16 +316,16 @@ export class LegacyConnection implements ProtocolConnection {
     if (code !== undefined && !isReceivableCloseCode(code)) {
       throw new RangeError(`Cannot send close: ${code} is not a valid close code`);
     }
-    if (this.#state !== "open") {
-      throw new InvalidStateError(`Cannot send close: the connection is ${this.#state}`);
+    if (this.#endpoint.state !== "open") {
+      throw new InvalidStateError(`Cannot send close: the connection is ${this.#endpoint.state}`);
     }
-    this.#state = "closing";
+    this.#endpoint.state = "closing";
     if (this.protocolVersion === "hybi-00") {
       this.#sendCloseFrame();
     } else {
       // hixie-75 §4.2/§5.3: "To close the connection cleanly, ... close the TCP connection."
       this.#closeSent = true;
-      this.#outbox.sendEof();
+      this.#endpoint.sendEof();
     }
   }
 
@@ -349,29 +337,27 @@ export class LegacyConnection implements ProtocolConnection {
    * @param _reason Not sent.
    */
   fail(_code: number, _reason = ""): void {
-    if (this.#state === "closed") return;
-    if (this.#state === "connecting") {
-      this.#endBeforeOpen();
-      return;
-    }
+    if (this.#endpoint.failEarly()) return;
     this.#failWith(null);
   }
 
-  #fail(error: ProtocolError): void {
-    this.#failWith(error);
-  }
-
   #failWith(error: ProtocolError | null): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    if (error !== null) this.#error = error;
-    this.#state = "closing";
-    this.#outbox.sendEof();
+    if (this.#endpoint.failed) return;
+    this.#endpoint.failed = true;
+    if (error !== null) this.#endpoint.error = error;
+    this.#endpoint.state = "closing";
+    this.#endpoint.sendEof();
+    // No frame carries a code: the event names the one the error maps to.
+    this.#endpoint.emit({
+      type: "fail",
+      code: error?.closeCode ?? CLOSE_CODE.AbnormalClosure,
+      error,
+    });
   }
 
   #sendCloseFrame(): void {
     this.#closeSent = true;
-    this.#trace?.({
+    this.#endpoint.trace({
       type: "frame",
       direction: "out",
       opcode: OPCODE.Close,
@@ -379,7 +365,7 @@ export class LegacyConnection implements ProtocolConnection {
       rsv: 0,
       length: 0,
     });
-    this.#outbox.queue(LEGACY_CLOSE_FRAME.slice());
+    this.#endpoint.queue(LEGACY_CLOSE_FRAME.slice());
   }
 
   /**
@@ -388,7 +374,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The events.
    */
   eventsReceived(): ConnectionEvent[] {
-    return this.#outbox.eventsReceived();
+    return this.#endpoint.eventsReceived();
   }
 
   /**
@@ -397,7 +383,7 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns The chunks.
    */
   dataToSend(): Bytes[] {
-    return this.#outbox.dataToSend();
+    return this.#endpoint.dataToSend();
   }
 
   /**
@@ -406,7 +392,10 @@ export class LegacyConnection implements ProtocolConnection {
    * @returns `true` after the closing handshake, a failure, or our end of stream.
    */
   closeExpected(): boolean {
-    return !this.#eofReceived && (this.#state === "closed" || this.#failed || this.#outbox.eofSent);
+    const endpoint = this.#endpoint;
+    return endpoint.closeExpected(
+      endpoint.state === "closed" || endpoint.failed || endpoint.eofSent,
+    );
   }
 }
 
@@ -454,6 +443,7 @@ export class LegacyClientConnection extends LegacyConnection {
   #response: ResponseReader | null;
   #pending: { result: HandshakeResult; parts: Uint8Array[]; size: number } | null = null;
   #handshake: HandshakeResult | null = null;
+  readonly #endpoint = endpointOf(this);
 
   /**
    * Creates the connection and queues the opening handshake request.
@@ -469,20 +459,12 @@ export class LegacyClientConnection extends LegacyConnection {
     this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
     this.origin = options.origin ?? defaultLegacyOrigin(this.url);
     this.#protocols = options.protocols ?? [];
-    this.#response = new ResponseReader({
-      maxHeadSize: positiveInteger(
-        "maxHandshakeSize",
-        options.maxHandshakeSize,
-        DEFAULT_LIMITS.maxHandshakeSize,
-      ),
+    this.#response = this.#endpoint.responseReader(options.maxHandshakeSize, {
+      maxHandshakeSize: DEFAULT_LIMITS.maxHandshakeSize,
       maxBodySize: ERROR_BODY_LIMIT,
-      // RFC 9112 §6.3: a refused 1xx, 204 or 304 response has no body to wait for.
-      bodylessStatuses: true,
     }, {
-      head: (head) => this.traceRecord({ type: "handshake", direction: "in", status: head.status }),
       switching: (head, leftover) => this.#switching(head, leftover),
       refused: (head, body) => this.#refuse(head, body),
-      fail: (error) => this.failHandshake(error),
     });
     if (options.protocolVersion === "hybi-00") {
       const keys = options.keys ?? generateLegacyKeys(options.randomBytes ?? secureRandomBytes);
@@ -500,8 +482,8 @@ export class LegacyClientConnection extends LegacyConnection {
       ...(options.headers === undefined ? {} : { headers: options.headers }),
       ...(this.keys === null ? {} : { keys: this.keys }),
     });
-    this.traceRecord({ type: "handshake", direction: "out", status: 0 });
-    this.queue(request);
+    this.#endpoint.trace({ type: "handshake", direction: "out", status: 0 });
+    this.#endpoint.queue(request);
   }
 
   /** The validated handshake response once open, else `null`. */
@@ -539,7 +521,7 @@ export class LegacyClientConnection extends LegacyConnection {
       result = validateLegacyHandshakeResponse(head, this.#expectation());
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      this.failHandshake(error);
+      this.#endpoint.failHandshake(error);
       return;
     }
     if (this.#answer === null) {
@@ -573,7 +555,7 @@ export class LegacyClientConnection extends LegacyConnection {
     const reply = concatBytes(pending.parts);
     // hybi-00 §4.1 step 43: "If /reply/ does not exactly equal /expected/, then fail".
     if (!reply.every((byte, i) => byte === this.#answer![i])) {
-      this.failHandshake(
+      this.#endpoint.failHandshake(
         new HandshakeError(
           "INVALID_CHALLENGE_RESPONSE",
           "Cannot open connection: the server's 16-byte answer does not match the keys",
@@ -593,7 +575,7 @@ export class LegacyClientConnection extends LegacyConnection {
   #open(result: HandshakeResult, leftover: Uint8Array): void {
     this.#handshake = result;
     this.startFraming();
-    this.emit({ type: "open", handshake: result });
+    this.#endpoint.emit({ type: "open", handshake: result });
     if (leftover.length > 0) super.receiveData(leftover);
   }
 
@@ -602,7 +584,7 @@ export class LegacyClientConnection extends LegacyConnection {
       validateLegacyHandshakeResponse(head, { ...this.#expectation(), body });
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      this.failHandshake(error);
+      this.#endpoint.failHandshake(error);
     }
   }
 
@@ -613,7 +595,7 @@ export class LegacyClientConnection extends LegacyConnection {
   override receiveEof(): void {
     if (this.state === "connecting" && !this.#response!.end()) {
       this.#pending = null;
-      this.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
+      this.#endpoint.failHandshake(this.#response!.incompleteHead() ?? endedDuringHandshake());
     }
     super.receiveEof();
   }

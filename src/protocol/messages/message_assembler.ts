@@ -20,7 +20,11 @@ export type Message = string | Uint8Array;
 export interface MessageAssemblerOptions {
   /** The largest message, in bytes after extension decoding (§10.4). */
   readonly maxMessageSize: number;
-  /** The most frames one message may span (§10.4). */
+  /**
+   * The most non-empty frames one message may span, and separately the most
+   * empty ones (§10.4): a peer that ends a message with an empty final
+   * frame, as many do, gets all `maxFragments` non-empty ones.
+   */
   readonly maxFragments: number;
   /** Extensions negotiated in the handshake, in order of the response header. */
   readonly extensions?: readonly NegotiatedExtension[];
@@ -53,9 +57,13 @@ export class MessageAssembler {
   #rsv = 0;
   #size = 0;
   #fragments = 0;
+  #emptyFragments = 0;
   #parts: Uint8Array[] = [];
   #text = new Utf8StreamDecoder();
   #validateAsItArrives = true;
+  // The data frame whose header was checked last, while its payload arrives.
+  #frameText = false;
+  #frameFed = false;
 
   /**
    * Creates an assembler.
@@ -95,6 +103,8 @@ export class MessageAssembler {
         `Cannot parse frame: unexpected RSV bits 0b${rsv.toString(2).padStart(3, "0")}`,
       );
     }
+    this.#frameFed = false;
+    this.#frameText = false;
     if (opcode >= OPCODE.Close) return;
     if (opcode === OPCODE.Continuation) {
       // §5.4: continuation frames only follow a non-final data frame.
@@ -118,11 +128,38 @@ export class MessageAssembler {
         `Cannot parse message: more than the limit of ${this.#maxMessageSize} bytes`,
       );
     }
-    if (this.#fragments >= this.#maxFragments) {
+    // Non-empty fragments hold memory (a part or decoded text each): at most
+    // maxFragments. Empty ones hold none but cost a header's work each: at
+    // most maxFragments of them too, so a flood of them ends.
+    if ((length === 0 ? this.#emptyFragments : this.#fragments) >= this.#maxFragments) {
       throw new ProtocolError(
         "TOO_MANY_FRAGMENTS",
-        `Cannot parse message: more than the limit of ${this.#maxFragments} fragments`,
+        `Cannot parse message: more than the limit of ${this.#maxFragments} ${
+          length === 0 ? "empty " : ""
+        }fragments`,
       );
+    }
+    // Text checked as it arrives (not text an extension transformed).
+    this.#frameText = opcode === OPCODE.Text
+      ? rsv === 0
+      : this.#opcode === OPCODE.Text && this.#validateAsItArrives;
+  }
+
+  /**
+   * Checks part of the payload of the data frame whose header passed
+   * {@linkcode checkHeader}, before the frame is complete (the frame
+   * parser's `checkPayloadPart` hook): text fails on the part that makes it
+   * invalid (§8.1 via §5.6, fail fast), even inside one large frame.
+   *
+   * @param part The next payload bytes, unmasked.
+   * @throws {ProtocolError} `INVALID_UTF8`.
+   */
+  checkPayloadPart(part: Uint8Array): void {
+    if (!this.#frameText) return;
+    this.#frameFed = true;
+    if (!this.#text.push(part)) {
+      this.#reset();
+      throw invalidUtf8();
     }
   }
 
@@ -136,9 +173,17 @@ export class MessageAssembler {
    */
   push(frame: Frame): Message | null {
     const { payload } = frame;
+    // The payload's text was decoded part by part already, as it arrived.
+    const fed = this.#frameFed;
+    this.#frameFed = false;
     // Fast path: a whole message in one unextended frame.
     if (frame.fin && frame.opcode !== OPCODE.Continuation && frame.rsv === 0) {
-      return frame.opcode === OPCODE.Text ? decodeText(payload) : payload;
+      if (frame.opcode !== OPCODE.Text) return payload;
+      if (!fed) return decodeText(payload);
+      const text = this.#text.end();
+      this.#reset();
+      if (text === null) throw invalidUtf8();
+      return text;
     }
     if (frame.opcode !== OPCODE.Continuation) {
       this.#opcode = frame.opcode;
@@ -147,11 +192,12 @@ export class MessageAssembler {
       this.#validateAsItArrives = frame.rsv === 0;
     }
     this.#size += payload.length;
-    this.#fragments++;
+    if (payload.length === 0) this.#emptyFragments++;
+    else this.#fragments++;
     if (this.#opcode === OPCODE.Text && this.#validateAsItArrives) {
       // §8.1 via §5.6: fail fast, on the fragment that makes the text
       // invalid. Only the decoded text is kept, not the bytes.
-      if (!this.#text.push(payload)) {
+      if (!fed && !this.#text.push(payload)) {
         this.#reset();
         throw invalidUtf8();
       }
@@ -185,7 +231,7 @@ export class MessageAssembler {
     for (let i = this.#extensions.length - 1; i >= 0; i--) {
       const extension = this.#extensions[i]!;
       if ((extension.rsv & rsv) === 0) continue;
-      data = extension.decode(data, rsv);
+      data = extension.decode(data, rsv, this.#maxMessageSize);
     }
     if (data.length > this.#maxMessageSize) {
       throw new ProtocolError(
@@ -201,6 +247,7 @@ export class MessageAssembler {
     this.#rsv = 0;
     this.#size = 0;
     this.#fragments = 0;
+    this.#emptyFragments = 0;
     this.#parts = [];
     this.#text.reset();
   }

@@ -477,6 +477,16 @@ export class ServerConnection {
   }
 
   /**
+   * Applies a failure held back behind messages that arrived before it
+   * (see `Connection.releaseFailure`): call it after dispatching the events.
+   *
+   * @returns Whether a failure was held.
+   */
+  releaseFailure(): boolean {
+    return this.#inner?.releaseFailure() ?? false;
+  }
+
+  /**
    * Takes the events reported since the last call, in order.
    *
    * @returns The events.

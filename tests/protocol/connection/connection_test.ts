@@ -10,7 +10,11 @@ import {
   ERROR_BODY_LIMIT,
 } from "../../../src/protocol/connection/connection.ts";
 import { HandshakeError, InvalidStateError, ProtocolError } from "../../../src/protocol/errors.ts";
-import type { CloseEvent, ConnectionEvent } from "../../../src/protocol/connection/events.ts";
+import type {
+  CloseEvent,
+  ConnectionEvent,
+  FailEvent,
+} from "../../../src/protocol/connection/events.ts";
 import { encodeFrame } from "../../../src/protocol/frames/frame.ts";
 import { FrameParser } from "../../../src/protocol/frames/frame_parser.ts";
 import { computeAcceptKey } from "../../../src/protocol/handshake/handshake.ts";
@@ -177,6 +181,26 @@ const UNEXPECTED_EOF = {
 } as const;
 
 /** Events without their Uint8Array identity, for comparing across splits. */
+/**
+ * Takes the events up to a failure, releases a failure held behind messages,
+ * and checks that exactly one `fail` event with `code` ends them.
+ */
+function eventsBeforeFailure(
+  connection: Connection,
+  code: number,
+  where?: string,
+): ConnectionEvent[] {
+  const events = connection.eventsReceived();
+  connection.releaseFailure();
+  events.push(...connection.eventsReceived());
+  const fail = events.pop();
+  assert.equal(fail?.type, "fail", where);
+  assert.equal((fail as FailEvent).code, code, where);
+  assert.equal((fail as FailEvent).error, connection.error, where);
+  assert.ok(!events.some((event) => event.type === "fail"), where);
+  return events;
+}
+
 function plainEvents(events: readonly ConnectionEvent[]): unknown[] {
   return events.map((event) => {
     if (event.type === "message" && typeof event.data !== "string") {
@@ -732,7 +756,7 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
           ...vector.limits,
         });
         for (const chunk of split.chunks) connection.receiveData(chunk);
-        const events = plainEvents(connection.eventsReceived());
+        const events = plainEvents(eventsBeforeFailure(connection, vector.closeCode, where));
         // Events before the violation are the same at every split; none is about closing.
         reference ??= events;
         assert.deepEqual(events, reference, where);
@@ -803,7 +827,7 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
           assert.deepEqual(sent, [], `fragment ${index}`);
         }
       });
-      assert.deepEqual(client.eventsReceived(), []);
+      assert.deepEqual(eventsBeforeFailure(client, 1007), []);
     });
   }
 
@@ -856,6 +880,8 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
     assert.equal(client.closeExpected(), true);
     assert.deepEqual(client.closeSent, { code: 1011, reason: "keepalive timeout" });
     assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1011, "keepalive timeout")]);
+    // The failure is reported at once, with no error: it is our own decision.
+    assert.deepEqual(client.eventsReceived(), [{ type: "fail", code: 1011, error: null }]);
     assert.deepEqual(feed(client, serverFrame(0x1, "ignored"), serverClose(1011)), []);
     assert.deepEqual(client.dataToSend(), []);
     client.receiveEof();
@@ -941,6 +967,126 @@ describe("7.1.7. Fail the WebSocket Connection", () => {
     const [close] = client.eventsReceived() as CloseEvent[];
     assert.equal(close?.wasClean, false);
     assert.equal(close?.code, 1006);
+  });
+});
+
+describe("8.1. Handling Errors in UTF-8-Encoded Data (inside one frame)", () => {
+  /** A text frame header announcing `length` bytes, unmasked. */
+  function textHeader(length: number): Uint8Array {
+    return new Uint8Array([0x81, 126, length >> 8, length & 0xff]);
+  }
+
+  it("Connection fails with 1007 as soon as invalid bytes of a large text frame arrive, before the frame ends", () => {
+    const client = openClient();
+    client.receiveData(textHeader(1000));
+    client.receiveData(utf8("a".repeat(100)));
+    assert.deepEqual(client.dataToSend(), []);
+    client.receiveData(new Uint8Array([0x61, 0xc3, 0x28])); // C3 28: a 2-byte sequence cut by ASCII
+    assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1007)]);
+    assertProtocolError(client.error, {
+      code: "INVALID_UTF8",
+      closeCode: 1007,
+      message: "Cannot parse message: the text is not valid UTF-8",
+    });
+    assert.deepEqual(eventsBeforeFailure(client, 1007), []);
+  });
+
+  it("Connection (server) unmasks each part of a masked text frame to check it as it arrives", () => {
+    const server = openServer();
+    const payload = new Uint8Array([...utf8("é".repeat(200)), 0xff, ...utf8("x".repeat(99))]);
+    const frame = clientFrame(0x1, payload);
+    // Header (4 bytes) + mask (4) + the first 401 payload bytes: the 0xFF is the 401st.
+    server.receiveData(frame.subarray(0, 8 + 399));
+    assert.deepEqual(server.dataToSend(), []);
+    server.receiveData(frame.subarray(8 + 399, 8 + 401));
+    assert.equal(server.error?.code, "INVALID_UTF8");
+  });
+
+  it("Connection decodes a large text frame that arrives in parts, a code point split between them", () => {
+    for (const side of ["client", "server"] as const) {
+      const connection = side === "client" ? openClient() : openServer();
+      const text = "€".repeat(500) + "😀".repeat(100);
+      const frame = side === "client" ? serverFrame(0x1, text) : clientFrame(0x1, text);
+      for (const at of [3, 9, 10, 11, 500, 1501]) {
+        // Parts end inside a code point at several of these offsets.
+        connection.receiveData(frame.subarray(0, at));
+        connection.receiveData(frame.subarray(at));
+        assert.deepEqual(connection.eventsReceived(), [{ type: "message", data: text }], side);
+      }
+      assert.equal(connection.error, null);
+    }
+  });
+
+  it("Connection fails with 1007 on a large text frame that ends inside a code point", () => {
+    const client = openClient();
+    const payload = new Uint8Array([...utf8("a".repeat(200)), 0xe2, 0x82]);
+    const frame = serverFrame(0x1, payload);
+    client.receiveData(frame.subarray(0, 100));
+    client.receiveData(frame.subarray(100));
+    assert.equal(client.error?.code, "INVALID_UTF8");
+  });
+});
+
+describe("7.1.7. Fail the WebSocket Connection (after messages)", () => {
+  it("Connection holds a failure behind messages of the same read until releaseFailure(), so answers go first", () => {
+    const client = openClient();
+    client.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    assert.equal(client.state, "open");
+    assert.equal(client.closeExpected(), false);
+    assert.deepEqual(client.dataToSend(), []);
+    assert.deepEqual(client.eventsReceived(), [{ type: "message", data: "one" }]);
+    client.sendText("answer");
+    client.receiveData(serverFrame(0x1, "discarded"));
+    assert.equal(client.releaseFailure(), true);
+    assert.deepEqual(decodeSent(client.dataToSend()), [dataSent(0x1, "answer"), closeSent(1002)]);
+    assert.deepEqual(eventsBeforeFailure(client, 1002), []);
+    assert.equal(client.closeExpected(), true);
+    assert.equal(client.releaseFailure(), false);
+  });
+
+  it("Connection gives the same events and bytes whether the messages and the bad frame come in one read or byte by byte", () => {
+    const bytes = concat(
+      serverFrame(0x1, "one"),
+      serverFrame(0x2, [1, 2]),
+      serverFrame(0x3, "bad"),
+    );
+    const run = (chunks: readonly Uint8Array[]) => {
+      const client = openClient();
+      const events: unknown[] = [];
+      const sent: unknown[] = [];
+      for (const chunk of chunks) {
+        client.receiveData(chunk);
+        sent.push(...decodeSent(client.dataToSend()));
+        for (const event of client.eventsReceived()) {
+          events.push(event.type === "fail" ? event.type : plainEvents([event])[0]);
+          if (event.type === "message") client.sendText("re");
+        }
+        if (client.releaseFailure()) {
+          events.push(...client.eventsReceived().map((event) => event.type));
+        }
+        sent.push(...decodeSent(client.dataToSend()));
+      }
+      return { events, sent };
+    };
+    const whole = run([bytes]);
+    assert.deepEqual(run([...bytes].map((byte) => new Uint8Array([byte]))), whole);
+    assert.deepEqual(whole, {
+      events: [{ type: "message", data: "one" }, { type: "message", data: [1, 2] }, "fail"],
+      sent: [dataSent(0x1, "re"), dataSent(0x1, "re"), closeSent(1002)],
+    });
+  });
+
+  it("Connection applies a held failure at receiveEof() and at eventsReceived() once its messages were taken", () => {
+    const atEof = openClient();
+    atEof.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    atEof.receiveEof();
+    const events = atEof.eventsReceived().map((event) => event.type);
+    assert.deepEqual(events, ["message", "fail", "close"]);
+    const later = openClient();
+    later.receiveData(concat(serverFrame(0x1, "one"), serverFrame(0x3, "bad")));
+    assert.deepEqual(later.eventsReceived().map((event) => event.type), ["message"]);
+    assert.deepEqual(later.eventsReceived().map((event) => event.type), ["fail"]);
+    assert.deepEqual(decodeSent(later.dataToSend()), [closeSent(1002)]);
   });
 });
 
@@ -1126,7 +1272,7 @@ describe("4.1. Client Requirements (opening handshake)", () => {
     const client = new ClientConnection(URL, { randomBytes: fixedRandomBytes() });
     client.dataToSend();
     client.receiveData(concat(switchingProtocols(client.key), new Uint8Array([0x83, 0x00])));
-    assert.deepEqual(client.eventsReceived().map((event) => event.type), ["open"]);
+    assert.deepEqual(client.eventsReceived().map((event) => event.type), ["open", "fail"]);
     assert.deepEqual(decodeSent(client.dataToSend()), [closeSent(1002)]);
     assert.equal(client.error?.code, "RESERVED_OPCODE");
   });

@@ -14,6 +14,7 @@ const FIELDS: Record<ConnectionEvent["type"], readonly string[]> = {
   ping: ["data", "type"],
   pong: ["data", "type"],
   closing: ["code", "reason", "type"],
+  fail: ["code", "error", "type"],
   close: ["code", "error", "reason", "type", "wasClean"],
 };
 
@@ -32,6 +33,8 @@ function describeEvent(event: ConnectionEvent): string {
       return `pong ${event.data.length}`;
     case "closing":
       return `closing ${event.code} ${event.reason}`;
+    case "fail":
+      return `fail ${event.code} ${event.error?.name ?? "null"}`;
     case "close":
       return `close ${event.code} ${event.wasClean} ${event.error?.name ?? "null"}`;
     default: {
@@ -84,9 +87,13 @@ describe("6.2. Receiving Data / 7.1.4. The WebSocket Connection is Closed (event
     client.receiveData(new Uint8Array([0x83, 0x00]));
     client.receiveEof();
     const events = client.eventsReceived();
-    assert.deepEqual(events.map(describeEvent), ["close 1006 false ProtocolError"]);
-    const close = events[0]!;
-    assert.ok(close.type === "close");
+    assert.deepEqual(events.map(describeEvent), [
+      "fail 1002 ProtocolError",
+      "close 1006 false ProtocolError",
+    ]);
+    const [fail, close] = events;
+    assert.ok(fail?.type === "fail" && close?.type === "close");
+    assert.equal(fail.error, client.error);
     assert.equal(close.error, client.error);
   });
 

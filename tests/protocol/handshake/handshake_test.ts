@@ -322,13 +322,38 @@ describe("createHandshakeRequest (RFC 6455 §4.1)", () => {
       "CRLF in a value (header injection)",
       "X-A",
       "1\r\nX-Evil: 1",
-      'invalid value for header "X-A"',
+      'invalid value for header "X-A": character (U+000D) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
     ],
-    ["a bare LF in a value", "X-A", "1\nX-Evil: 1", 'invalid value for header "X-A"'],
-    ["a bare CR in a value", "X-A", "1\rX", 'invalid value for header "X-A"'],
-    ["NUL in a value", "X-A", "a\x00b", 'invalid value for header "X-A"'],
-    ["a control character in a value", "X-A", "a\x07b", 'invalid value for header "X-A"'],
-    ["a character above U+00FF in a value", "X-A", "caf\u0113", 'invalid value for header "X-A"'],
+    [
+      "a bare LF in a value",
+      "X-A",
+      "1\nX-Evil: 1",
+      'invalid value for header "X-A": character (U+000A) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
+    ],
+    [
+      "a bare CR in a value",
+      "X-A",
+      "1\rX",
+      'invalid value for header "X-A": character (U+000D) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
+    ],
+    [
+      "NUL in a value",
+      "X-A",
+      "a\x00b",
+      'invalid value for header "X-A": character (U+0000) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
+    ],
+    [
+      "a control character in a value",
+      "X-A",
+      "a\x07b",
+      'invalid value for header "X-A": character (U+0007) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
+    ],
+    [
+      "a character above U+00FF in a value",
+      "X-A",
+      "caf\u0113",
+      'invalid value for header "X-A": character "ē" (U+0113) at position 3; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
+    ],
     ["CRLF in a name", "X-A\r\nX-Evil", "1", 'invalid header name "X-A\\r\\nX-Evil"'],
     ["a space in a name", "X A", "1", 'invalid header name "X A"'],
     ["a colon in a name", "X-A:", "1", 'invalid header name "X-A:"'],
@@ -346,7 +371,7 @@ describe("createHandshakeRequest (RFC 6455 §4.1)", () => {
   it("refuses an Origin option with CRLF", () => {
     assertTypeError(
       () => request({ origin: "http://a\r\nX-Evil: 1" }),
-      'Cannot create handshake request: invalid value for header "Origin"',
+      'Cannot create handshake request: invalid value for header "Origin": character (U+000D) at position 8; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
     );
   });
 

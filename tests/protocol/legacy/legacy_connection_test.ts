@@ -325,7 +325,17 @@ describe("LegacyConnection: messages (§4.2, §5.3)", () => {
       it("fails on invalid UTF-8 from the server: ends the stream, reports 1006 with INVALID_UTF8", () => {
         const client = opened(version);
         client.receiveData(hex("0061ff00c328ff0062ff"));
+        // The message before the bad frame is delivered first, and an answer
+        // sent from it goes out before the failure.
         assert.deepEqual(client.eventsReceived(), [{ type: "message", data: "a" }]);
+        assert.equal(client.state, "open");
+        assert.equal(client.closeExpected(), false);
+        client.sendText("answer");
+        assert.deepEqual(client.dataToSend(), [hex("00616e73776572ff")]);
+        assert.equal(client.releaseFailure(), true);
+        assert.equal(client.releaseFailure(), false);
+        const [fail] = client.eventsReceived();
+        assert.equal(fail?.type, "fail");
         assert.equal(client.state, "closing");
         assert.deepEqual(client.dataToSend(), [new Uint8Array(0)]);
         assert.equal(client.closeExpected(), true);

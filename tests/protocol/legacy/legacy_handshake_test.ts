@@ -216,7 +216,7 @@ describe("createLegacyHandshakeRequest (hixie-75 §4.1, hybi-00 §4.1)", () => {
         "a header value with CRLF",
         { headers: { "X-A": "v\r\nX-B: 1" } },
         "TypeError",
-        'Cannot create handshake request: invalid value for header "X-A"',
+        'Cannot create handshake request: invalid value for header "X-A": character (U+000D) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
       ],
       [
         "an invalid header name",
@@ -228,7 +228,7 @@ describe("createLegacyHandshakeRequest (hixie-75 §4.1, hybi-00 §4.1)", () => {
         "an origin with CRLF",
         { origin: "x\r\ny" },
         "TypeError",
-        'Cannot create handshake request: invalid value for header "Origin"',
+        'Cannot create handshake request: invalid value for header "Origin": character (U+000D) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
       ],
     ] as const
   ) {

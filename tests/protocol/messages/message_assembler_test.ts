@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ProtocolError } from "../../../src/protocol/errors.ts";
+import { DEFAULT_LIMITS } from "../../../src/protocol/connection/connection.ts";
 import type { NegotiatedExtension } from "../../../src/protocol/extensions/extension.ts";
 import type { Frame } from "../../../src/protocol/frames/frame.ts";
 import { FrameParser } from "../../../src/protocol/frames/frame_parser.ts";
@@ -219,7 +220,7 @@ describe("10.4. Implementation-Specific Limits", () => {
     feed(assembler, frame(0x2, [1], false));
     feed(assembler, frame(0x0, [2], false));
     feed(assembler, frame(0x0, [3], false));
-    assert.throws(() => assembler.checkHeader(true, 0, 0x0, 0), {
+    assert.throws(() => assembler.checkHeader(true, 0, 0x0, 1), {
       name: "ProtocolError",
       code: "TOO_MANY_FRAGMENTS",
       closeCode: 1009,
@@ -227,11 +228,36 @@ describe("10.4. Implementation-Specific Limits", () => {
     });
   });
 
-  it("MessageAssembler counts empty fragments against maxFragments", () => {
+  it("MessageAssembler caps empty fragments at maxFragments, apart from the non-empty ones", () => {
     const assembler = new MessageAssembler({ maxMessageSize: 100, maxFragments: 2 });
     feed(assembler, frame(0x2, [], false));
+    feed(assembler, frame(0x0, [1], false));
     feed(assembler, frame(0x0, [], false));
-    assert.throws(() => assembler.checkHeader(false, 0, 0x0, 0), { code: "TOO_MANY_FRAGMENTS" });
+    feed(assembler, frame(0x0, [2], false));
+    assert.throws(() => assembler.checkHeader(false, 0, 0x0, 0), {
+      name: "ProtocolError",
+      code: "TOO_MANY_FRAGMENTS",
+      closeCode: 1009,
+      message: "Cannot parse message: more than the limit of 2 empty fragments",
+    });
+    assert.throws(() => assembler.checkHeader(false, 0, 0x0, 1), {
+      message: "Cannot parse message: more than the limit of 2 fragments",
+    });
+  });
+
+  it("MessageAssembler accepts 4 MiB in 65536 fragments of 64 bytes ended by an empty final frame, under the defaults", () => {
+    const assembler = new MessageAssembler({
+      maxMessageSize: DEFAULT_LIMITS.maxMessageSize,
+      maxFragments: DEFAULT_LIMITS.maxFragments,
+    });
+    const payload = new Uint8Array(64).fill(7);
+    for (let i = 0; i < 65536; i++) {
+      assert.equal(feed(assembler, frame(i === 0 ? 0x2 : 0x0, payload, false)), null);
+    }
+    const message = feed(assembler, frame(0x0, [], true));
+    assert.ok(message instanceof Uint8Array);
+    assert.equal(message.length, 4 * 1024 * 1024);
+    assert.equal(message[message.length - 1], 7);
   });
 });
 

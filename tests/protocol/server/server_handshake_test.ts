@@ -346,7 +346,8 @@ describe("createHandshakeResponse (RFC 6455 §4.2.2; hybi-00 and hixie-75 §5.2)
     );
     assert.throws(() => createHandshakeResponse(parsed, { headers: { "X-A": "1\r\nX-B: 2" } }), {
       name: "TypeError",
-      message: 'Cannot accept connection: invalid value for header "X-A"',
+      message:
+        'Cannot accept connection: invalid value for header "X-A": character (U+000D) at position 1; a header value is a byte string (U+0000-U+00FF) without CR, LF or NUL',
     });
     const legacy = parseHandshakeRequest(request(HIXIE75));
     assert.throws(() => createHandshakeResponse(legacy, { origin: "a\r\nb" }), {

@@ -431,13 +431,22 @@ export async function run(api) {
 }
 
 /**
- * Adapts a WHATWG `WebSocket` class to the scenarios' socket interface,
- * receiving binary messages as `binaryType` (default "arraybuffer").
+ * Options for wsport's classes: no keepalive ping, because the raw server
+ * counts the bytes of the send scenarios and a ping frame in the middle of a
+ * run longer than the 20 s interval would spoil its check (the built-ins send
+ * no pings of their own).
  */
-export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer") {
+export const WSPORT_INIT = { pingInterval: 0 };
+
+/**
+ * Adapts a WHATWG `WebSocket` class to the scenarios' socket interface,
+ * receiving binary messages as `binaryType` (default "arraybuffer");
+ * `init` is passed as the constructor's second argument when given.
+ */
+export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer", init = undefined) {
   return {
     open(url, handlers) {
-      const ws = new WebSocketClass(url);
+      const ws = init === undefined ? new WebSocketClass(url) : new WebSocketClass(url, init);
       ws.binaryType = binaryType;
       ws.onopen = () => handlers.onOpen();
       ws.onmessage = (event) => handlers.onMessage(event.data);
@@ -457,10 +466,10 @@ export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer") {
  * on `readable` (string or `Uint8Array` chunks); sends go to a writer
  * without waiting (the receive scenarios only send the close).
  */
-export function streamSocket(WebSocketStreamClass) {
+export function streamSocket(WebSocketStreamClass, init = undefined) {
   return {
     open(url, handlers) {
-      const wss = new WebSocketStreamClass(url);
+      const wss = new WebSocketStreamClass(url, init);
       let writer = null;
       wss.opened.then(async ({ readable, writable }) => {
         writer = writable.getWriter();

@@ -181,3 +181,16 @@ export function textOfBytes(bytes: number): string {
   }
   return text + "a".repeat(left);
 }
+
+/** Opens a WebSocket that must fail, and returns the error of its error event. */
+export async function failureOf(url: string, init: Record<string, unknown>): Promise<unknown> {
+  const ws = new WebSocket(url, init as WebSocketInit);
+  return await within(
+    new Promise<unknown>((resolve, reject) => {
+      ws.onopen = () => reject(new Error("opened"));
+      ws.onerror = (event) => resolve((event as { error?: unknown }).error);
+    }),
+    10_000,
+    `failure of ${url}`,
+  );
+}

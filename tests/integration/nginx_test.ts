@@ -24,7 +24,7 @@ import {
   startNginx,
 } from "../_util/nginx.ts";
 import { getTestCertificate } from "../_util/tls_cert.ts";
-import { clientRuntime, within } from "./_client.ts";
+import { clientRuntime, failureOf, within } from "./_client.ts";
 
 /** Opens a WebSocket, checks an echo, and returns the request headers the `ws` server saw. */
 async function echoHeaders(
@@ -58,19 +58,6 @@ async function echoHeaders(
   } finally {
     ws.close();
   }
-}
-
-/** Opens a WebSocket that must fail; the error of its error event. */
-async function failureOf(url: string, init: Record<string, unknown>): Promise<unknown> {
-  const ws = new WebSocket(url, init);
-  return await within(
-    new Promise<unknown>((resolve, reject) => {
-      ws.onopen = () => reject(new Error("opened"));
-      ws.onerror = (event) => resolve((event as { error?: unknown }).error);
-    }),
-    10_000,
-    `failure of ${url}`,
-  );
 }
 
 function upstream(port: number): string {

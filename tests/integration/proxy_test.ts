@@ -22,7 +22,7 @@ import {
   startTinyproxy,
 } from "../_util/proxies.ts";
 import { getTestCertificate } from "../_util/tls_cert.ts";
-import { clientRuntime, within } from "./_client.ts";
+import { clientRuntime, failureOf, within } from "./_client.ts";
 
 const ALICE = { username: "alice", password: "s3cret" };
 const BOB = { username: "bob", password: "p@ss word" };
@@ -63,19 +63,6 @@ async function echoThrough(url: string, init: Record<string, unknown>): Promise<
   } finally {
     ws.close();
   }
-}
-
-/** Opens a WebSocket that must fail, and returns the error of its error event. */
-async function failureOf(url: string, init: Record<string, unknown>): Promise<unknown> {
-  const ws = new WebSocket(url, init);
-  return await within(
-    new Promise<unknown>((resolve, reject) => {
-      ws.onopen = () => reject(new Error("opened"));
-      ws.onerror = (event) => resolve((event as { error?: unknown }).error);
-    }),
-    10_000,
-    `failure of ${url}`,
-  );
 }
 
 const skip = peerUnavailable("ws") || proxyUnavailable("tinyproxy") ||

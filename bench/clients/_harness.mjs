@@ -443,7 +443,7 @@ export const WSPORT_INIT = { pingInterval: 0 };
  * receiving binary messages as `binaryType` (default "arraybuffer");
  * `init` is passed as the constructor's second argument when given.
  */
-export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer", init = undefined) {
+export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer", init) {
   return {
     open(url, handlers) {
       const ws = init === undefined ? new WebSocketClass(url) : new WebSocketClass(url, init);
@@ -466,7 +466,7 @@ export function whatwgSocket(WebSocketClass, binaryType = "arraybuffer", init = 
  * on `readable` (string or `Uint8Array` chunks); sends go to a writer
  * without waiting (the receive scenarios only send the close).
  */
-export function streamSocket(WebSocketStreamClass, init = undefined) {
+export function streamSocket(WebSocketStreamClass, init) {
   return {
     open(url, handlers) {
       const wss = new WebSocketStreamClass(url, init);

@@ -15,7 +15,8 @@
  * npm project, `bunx --bun wsport` in the Bun project, and
  * `deno run -A <clone>/src/cli.ts`.
  *
- * Also `deno publish --dry-run` and `npm publish --dry-run` (in `npm/`).
+ * Also `deno publish --dry-run` and `npm publish --dry-run` (in `npm/`), and `npm ci` in a copy
+ * of `package.json` and `package-lock.json` alone (a clean clone's install).
  *
  * Usage: `deno run -A scripts/check_install.ts` after `scripts/build_npm.ts`
  * (which packs the tarball into `.test-build/smoke/`).
@@ -228,6 +229,30 @@ export async function checkInstall(): Promise<StepResult & { routes: RouteResult
   if (npmPublish.code !== 0 || npmWarnings.length > 0) {
     console.error(npmPublish.output);
     problems.push("npm publish --dry-run is not clean");
+  }
+  // A clean clone's `npm ci`: the lockfile must match package.json and carry every platform's
+  // optional binaries (checked here in a copy holding only the two files).
+  const ciDir = await Deno.makeTempDir({ prefix: "wsport-npm-ci-" });
+  try {
+    for (const file of ["package.json", "package-lock.json"]) {
+      await Deno.copyFile(`${ROOT}/${file}`, `${ciDir}/${file}`);
+    }
+    const npmCi = await runProcess("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
+      cwd: ciDir,
+      echo: false,
+      timeoutMs: 300_000,
+    });
+    console.log(
+      `${npmCi.code === 0 ? "✔" : "✖"} npm ci (package.json + package-lock.json alone): ${
+        npmCi.output.trim().split("\n").pop()
+      }`,
+    );
+    if (npmCi.code !== 0) {
+      console.error(npmCi.output);
+      problems.push("npm ci fails on a clean copy of package.json and package-lock.json");
+    }
+  } finally {
+    await Deno.remove(ciDir, { recursive: true });
   }
   return { ok: problems.length === 0, problems, routes };
 }

@@ -29,5 +29,7 @@ import { runCli } from "./cli/_process_io.ts";
 
 export { type CliIo, formatHandshakeFailure, formatMessage, main } from "./cli/session.ts";
 export { type CliCommand, EXIT_CODE, parseArgs, USAGE, UsageError } from "./cli/args.ts";
+// The client's types, which `main` and `formatHandshakeFailure` refer to.
+export type * from "../mod.ts";
 
 if ((import.meta as { main?: boolean }).main) await runCli();

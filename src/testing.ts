@@ -108,4 +108,12 @@ async function echo(transport: Transport): Promise<void> {
   transport.close();
 }
 
-export type { ConnectOptions, Connector, Transport, TransportAddress } from "./transport/types.ts";
+export type {
+  Bytes,
+  ConnectOptions,
+  Connector,
+  StartTlsOptions,
+  TlsOptions,
+  Transport,
+  TransportAddress,
+} from "./transport/types.ts";

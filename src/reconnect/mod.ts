@@ -52,3 +52,5 @@ export type { Backoff, BackoffOptions } from "./backoff.ts";
 export { DEFAULT_OUTBOX, OutboxError } from "./outbox.ts";
 export type { OutboxErrorCode, OutboxOptions } from "./outbox.ts";
 export type { ReconnectOptions, Source } from "./_sources.ts";
+// The WebSocket layer's types, which the shapes above refer to and extend.
+export type * from "../../mod.ts";

@@ -485,6 +485,7 @@ class BunTransport implements Transport {
 }
 
 export type {
+  Bytes,
   ConnectOptions,
   Connector,
   StartTlsOptions,

@@ -573,6 +573,7 @@ class DenoTransport implements Transport {
 }
 
 export type {
+  Bytes,
   ConnectOptions,
   Connector,
   StartTlsOptions,

@@ -420,6 +420,7 @@ class NodeTransport implements Transport {
 }
 
 export type {
+  Bytes,
   ConnectOptions,
   Connector,
   StartTlsOptions,

@@ -29,6 +29,7 @@
  */
 
 import { renderMarkdown, type Sample, summarize } from "./report.ts";
+import { startReadyProcess } from "../scripts/_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const BIN = `${ROOT}/node_modules/.bin`;
@@ -460,34 +461,8 @@ export interface Server {
 
 export async function startServer(pin: string[]): Promise<Server> {
   const [program, ...args] = [...pin, BUN, "bench/servers/server.ts"];
-  const child = new Deno.Command(program!, {
-    args,
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the server exited before it was ready");
-    text += value;
-  }
-  const ports = JSON.parse(text.split("\n")[0]!);
-  // Keep draining stdout so the server never blocks on it.
-  (async () => {
-    while (!(await reader.read()).done);
-  })();
-  return {
-    ports,
-    async stop() {
-      await child.stdin.close();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-      await child.status;
-      clearTimeout(timer);
-    },
-  };
+  const server = await startReadyProcess(program!, args, ROOT);
+  return { ports: server.ready as Server["ports"], stop: () => server.stop() };
 }
 
 /**

@@ -113,3 +113,57 @@ export async function runProcess(
 export function formatSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
+
+/** A child process that said it is ready; see {@linkcode startReadyProcess}. */
+export interface ReadyProcess {
+  /** The first line the child printed, parsed as JSON (e.g. `{ "port": 1234 }`). */
+  readonly ready: unknown;
+  /** Closes the child's stdin (its signal to stop), waits for it, and kills it after 3 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server-like child that prints one JSON line when it is ready and
+ * stops when its stdin closes; the rest of its stdout is drained so that it
+ * never blocks on it, and its stderr is ours.
+ *
+ * @param command The program.
+ * @param args Its arguments.
+ * @param cwd Its working directory.
+ * @returns The parsed first line and a way to stop it.
+ * @throws {Error} When the child exits before its first line.
+ */
+export async function startReadyProcess(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<ReadyProcess> {
+  const child = new Deno.Command(command, {
+    args: [...args],
+    cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      throw new Error(`Cannot start ${args.at(-1) ?? command}: it exited before it was ready`);
+    }
+    text += value;
+  }
+  (async () => {
+    while (!(await reader.read()).done);
+  })();
+  return {
+    ready: JSON.parse(text.split("\n")[0]!),
+    async stop() {
+      await child.stdin.close();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -25,7 +25,7 @@
  */
 
 import { exists, ROOT } from "./_files.ts";
-import { runProcess } from "./_process.ts";
+import { runProcess, startReadyProcess } from "./_process.ts";
 import { BUILD_DIR, type StepResult } from "./build_npm.ts";
 
 const ECHO_CLIENT = (specifier: string) =>
@@ -58,30 +58,9 @@ export interface RouteResult {
 }
 
 async function startEchoServer(node: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = new Deno.Command(node, {
-    args: [`${ROOT}/tests/peers/echo_server.mjs`],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("Cannot start the echo server: it exited");
-    text += value;
-  }
-  const { port } = JSON.parse(text.split("\n")[0]!) as { port: number };
-  return {
-    url: `ws://127.0.0.1:${port}/`,
-    stop: async () => {
-      await child.stdin.close();
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.status;
-    },
-  };
+  const server = await startReadyProcess(node, [`${ROOT}/tests/peers/echo_server.mjs`], ROOT);
+  const { port } = server.ready as { port: number };
+  return { url: `ws://127.0.0.1:${port}/`, stop: () => server.stop() };
 }
 
 /**

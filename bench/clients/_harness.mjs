@@ -84,6 +84,24 @@ function closeAndWait(sock, closed, ms = 2000) {
   return Promise.race([closed, sleep(ms)]);
 }
 
+/**
+ * Ends a send scenario: waits for the raw server's verdict on the last
+ * frame ("d ok"), closes, and reports the rate since `t0`.
+ */
+async function sendResult(next, t0, sock, closed, count, size) {
+  const reply = await next();
+  const seconds = (now() - t0) / 1000;
+  await closeAndWait(sock, closed);
+  return {
+    ok: reply === "d ok",
+    complete: reply.startsWith("d"),
+    messages: count,
+    seconds,
+    msgsPerSec: count / seconds,
+    mbPerSec: (count * size) / seconds / 1e6,
+  };
+}
+
 /** Receive throughput: the server pushes warm + count binary messages of `size`. */
 async function recv(api, { url, size, count, warm, timeout }) {
   let received = 0;
@@ -189,18 +207,7 @@ async function send(api, { url, size, count, warm, timeout }) {
   if (warmReply !== "w") throw new Error(`unexpected reply ${warmReply}`);
   const t0 = now();
   await sendMany(sock, payload, count);
-  const reply = await next();
-  const t1 = now();
-  const seconds = (t1 - t0) / 1000;
-  await closeAndWait(sock, closed);
-  return {
-    ok: reply === "d ok",
-    complete: reply.startsWith("d"),
-    messages: count,
-    seconds,
-    msgsPerSec: count / seconds,
-    mbPerSec: (count * size) / seconds / 1e6,
-  };
+  return await sendResult(next, t0, sock, closed, count, size);
 }
 
 /**
@@ -269,18 +276,7 @@ async function credit(api, { url, size, count, warm, timeout, window, ack }) {
   const t0 = now();
   target = warm + count;
   pump();
-  const reply = await next();
-  const t1 = now();
-  const seconds = (t1 - t0) / 1000;
-  await closeAndWait(sock, closed);
-  return {
-    ok: reply === "d ok",
-    complete: reply.startsWith("d"),
-    messages: count,
-    seconds,
-    msgsPerSec: count / seconds,
-    mbPerSec: (count * size) / seconds / 1e6,
-  };
+  return await sendResult(next, t0, sock, closed, count, size);
 }
 
 /** Echo latency: one 32-byte binary message at a time, sent again on each reply. */

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { ServerConnection } from "./protocol/server/server_connection.ts";
+import { serveConnection } from "./_serve_loop.ts";
 import type { Connector, Transport } from "./transport/types.ts";
 import { createMemoryConnector } from "./transport/memory.ts";
 
@@ -72,40 +72,15 @@ export function createEchoServer(): EchoServer {
   };
 }
 
-async function echo(transport: Transport): Promise<void> {
-  const connection = new ServerConnection();
-  const flush = () => {
-    for (const chunk of connection.dataToSend()) {
-      if (chunk.length === 0) transport.closeWrite();
-      else transport.write(chunk);
+function echo(transport: Transport): Promise<void> {
+  return serveConnection(transport, (event, { connection }) => {
+    if (event.type === "request") {
+      connection.accept();
+    } else if (event.type === "message" && connection.state === "open") {
+      if (typeof event.data === "string") connection.sendText(event.data);
+      else connection.sendBinary(event.data);
     }
-  };
-  let closed = false;
-  while (!closed) {
-    const chunk = await transport.read().catch(() => null);
-    if (chunk === null) connection.receiveEof();
-    else connection.receiveData(chunk);
-    // accept() opens the connection and may report frames that came early.
-    for (
-      let events = connection.eventsReceived();
-      events.length > 0;
-      events = connection.eventsReceived()
-    ) {
-      for (const event of events) {
-        if (event.type === "request") {
-          connection.accept();
-        } else if (event.type === "message" && connection.state === "open") {
-          if (typeof event.data === "string") connection.sendText(event.data);
-          else connection.sendBinary(event.data);
-        } else if (event.type === "close") {
-          closed = true;
-        }
-      }
-      flush();
-    }
-    flush();
-  }
-  transport.close();
+  });
 }
 
 export type {

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { ServerConnection } from "../../src/protocol/server/server_connection.ts";
+import { serveConnection, type ServedConnection } from "../../src/_serve_loop.ts";
+import { concatBytes } from "../../src/protocol/encoding/_bytes.ts";
 import { createMemoryConnector } from "../../src/transport/memory.ts";
 import { type Connector, type Transport, TransportError } from "../../src/transport/types.ts";
 
@@ -51,7 +52,7 @@ export function startScriptedServer(script: (attempt: number) => Behaviour): Scr
   let attempts = 0;
   const received: string[] = [];
   const requests: Record<string, string>[] = [];
-  const live = new Set<{ connection: ServerConnection; transport: Transport; flush(): void }>();
+  const live = new Set<ServedConnection>();
   const behaviours: Behaviour[] = [];
 
   const connector: Connector = (options) => {
@@ -73,63 +74,33 @@ export function startScriptedServer(script: (attempt: number) => Behaviour): Scr
   }
 
   async function run(transport: Transport, behaviour: Behaviour): Promise<void> {
-    const connection = new ServerConnection();
-    const flush = () => {
-      for (const chunk of connection.dataToSend()) {
-        if (chunk.length === 0) transport.closeWrite();
-        else transport.write(chunk);
-      }
-    };
-    const entry = { connection, transport, flush };
-    let closed = false;
-    while (!closed) {
-      const chunk = await transport.read().catch(() => null);
-      if (chunk === null) connection.receiveEof();
-      else connection.receiveData(chunk);
-      for (
-        let events = connection.eventsReceived();
-        events.length > 0;
-        events = connection.eventsReceived()
-      ) {
-        for (const event of events) {
-          if (event.type === "request") {
-            requests.push(Object.fromEntries(event.request.headers));
-            if (behaviour.type === "reject") {
-              connection.reject(behaviour.status, { headers: behaviour.headers ?? [] });
-            } else {
-              connection.accept();
-              live.add(entry);
-              if (behaviour.type === "accept" && behaviour.greet !== undefined) {
-                connection.sendText(behaviour.greet);
-                const chunks = connection.dataToSend();
-                const bytes = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-                let offset = 0;
-                for (const chunk of chunks) {
-                  bytes.set(chunk, offset);
-                  offset += chunk.length;
-                }
-                transport.write(bytes);
-              }
-              if (behaviour.type === "accept" && behaviour.closeWith !== undefined) {
-                connection.sendClose(behaviour.closeWith, "scripted");
-              }
-            }
-          } else if (event.type === "message" && connection.state === "open") {
-            if (typeof event.data === "string") {
-              received.push(event.data);
-              connection.sendText(event.data);
-            } else connection.sendBinary(event.data);
-          } else if (event.type === "close") {
-            closed = true;
+    let entry: ServedConnection | null = null;
+    await serveConnection(transport, (event, served) => {
+      const { connection } = served;
+      if (event.type === "request") {
+        requests.push(Object.fromEntries(event.request.headers));
+        if (behaviour.type === "reject") {
+          connection.reject(behaviour.status, { headers: behaviour.headers ?? [] });
+        } else {
+          connection.accept();
+          entry = served;
+          live.add(served);
+          if (behaviour.type === "accept" && behaviour.greet !== undefined) {
+            connection.sendText(behaviour.greet);
+            transport.write(concatBytes(connection.dataToSend()));
+          }
+          if (behaviour.type === "accept" && behaviour.closeWith !== undefined) {
+            connection.sendClose(behaviour.closeWith, "scripted");
           }
         }
-        flush();
+      } else if (event.type === "message" && connection.state === "open") {
+        if (typeof event.data === "string") {
+          received.push(event.data);
+          connection.sendText(event.data);
+        } else connection.sendBinary(event.data);
       }
-      flush();
-      if (connection.state === "closed") closed = true;
-    }
-    live.delete(entry);
-    transport.close();
+    });
+    if (entry !== null) live.delete(entry);
   }
   void serve();
 

@@ -220,7 +220,19 @@ export function startClient(
   let driver: Driver | null = null;
   let failed = false;
   let timers: OpeningTimers | null = null;
-  const heartbeat = createHeartbeat(connection, timeouts, options, () => driver, onFailure);
+  // The keepalive and `ping()`: made when first needed (never, for an idle
+  // connection with `pingInterval: 0`), stopped at once if that is after the close.
+  let heartbeat: Heartbeat | null = null;
+  let heartbeatStopped = false;
+  const stoppedReason = () =>
+    new DOMException("Cannot ping: the connection closed", "InvalidStateError");
+  function getHeartbeat(): Heartbeat {
+    if (heartbeat === null) {
+      heartbeat = createHeartbeat(connection, timeouts, options, () => driver, onFailure);
+      if (heartbeatStopped) heartbeat.stop(stoppedReason);
+    }
+    return heartbeat;
+  }
 
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
@@ -260,16 +272,17 @@ export function startClient(
     switch (event.type) {
       case "open":
         timers?.clear();
-        heartbeat.start();
+        // The opening deadlines are over: nothing keeps them.
+        timers = null;
+        if (timeouts.pingInterval > 0) getHeartbeat().start();
         break;
       case "pong":
-        heartbeat.receivePong(event.data);
+        heartbeat?.receivePong(event.data);
         break;
       case "close":
         timers?.clear();
-        heartbeat.stop(() =>
-          new DOMException("Cannot ping: the connection closed", "InvalidStateError")
-        );
+        heartbeatStopped = true;
+        heartbeat?.stop(stoppedReason);
         options.signal?.removeEventListener("abort", onSignalAbort);
         trace?.({ type: "phase", phase: "closed", tls: transport.tls });
         break;
@@ -363,14 +376,39 @@ export function startClient(
   })();
   self.driver = driverPromise;
   driverPromise.catch((reason) => fail(reason));
-  return {
-    get connection() {
-      return connection;
-    },
-    driver: driverPromise,
-    abort: fail,
-    heartbeat,
-  };
+  return new StartedClient(() => connection, driverPromise, fail, getHeartbeat);
+}
+
+/**
+ * The {@linkcode ClientRun} of {@linkcode startClient}: a class, as an
+ * object literal with getters is kept in dictionary mode by V8 (~450 bytes
+ * more per connection).
+ */
+class StartedClient implements ClientRun {
+  readonly driver: Promise<Driver>;
+  readonly abort: (reason: unknown) => void;
+  #connection: () => ClientProtocolConnection;
+  #heartbeat: () => Heartbeat;
+
+  constructor(
+    connection: () => ClientProtocolConnection,
+    driver: Promise<Driver>,
+    abort: (reason: unknown) => void,
+    heartbeat: () => Heartbeat,
+  ) {
+    this.#connection = connection;
+    this.driver = driver;
+    this.abort = abort;
+    this.#heartbeat = heartbeat;
+  }
+
+  get connection(): ClientProtocolConnection {
+    return this.#connection();
+  }
+
+  get heartbeat(): Heartbeat {
+    return this.#heartbeat();
+  }
 }
 
 /** The timeouts of {@linkcode ClientOptions}, checked, with their defaults applied. */

@@ -61,7 +61,8 @@ function keyOf(data: Uint8Array): string {
  */
 export class Heartbeat {
   #options: HeartbeatOptions;
-  #pending: Map<string, PendingPing> = new Map();
+  /** Pings in flight by payload; made at the first ping (most connections never have one). */
+  #pendingPings: Map<string, PendingPing> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #counter = 0;
@@ -88,6 +89,11 @@ export class Heartbeat {
       this.#timer = undefined;
       callback();
     }, delay);
+  }
+
+  /** The pings in flight, made when first needed. */
+  get #pending(): Map<string, PendingPing> {
+    return this.#pendingPings ??= new Map();
   }
 
   #keepalive(): void {
@@ -196,6 +202,8 @@ export class Heartbeat {
    * @param data The pong's payload.
    */
   receivePong(data: Uint8Array): void {
+    // An unsolicited pong (or one before any ping) makes nothing.
+    if (this.#pendingPings === null || this.#pendingPings.size === 0) return;
     const key = keyOf(data);
     if (!this.#pending.has(key)) return;
     const now = performance.now();
@@ -216,7 +224,7 @@ export class Heartbeat {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.size === 0) return;
+    if (this.#pendingPings === null || this.#pendingPings.size === 0) return;
     const error = typeof reason === "function" ? reason() : reason;
     for (const ping of this.#pending.values()) ping.reject(error);
     this.#pending.clear();

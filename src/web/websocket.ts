@@ -89,6 +89,17 @@ const CLOSING = 2 as const;
 const CLOSED = 3 as const;
 const NO_COMPRESSION = { compress: false } as const;
 
+/** The event types that have a handler attribute (`onopen`, …). */
+type HandlerType = "open" | "message" | "error" | "close";
+/** One bit per handler type, for the sets of types kept in a number. */
+const HANDLER_BITS: Readonly<Record<HandlerType, number>> = Object.freeze({
+  __proto__: null,
+  open: 1,
+  message: 2,
+  error: 4,
+  close: 8,
+} as Record<HandlerType, number>);
+
 /**
  * The WHATWG `WebSocket`, running on wsport's transports and protocol core
  * on Deno, Bun and Node alike.
@@ -127,7 +138,8 @@ export class WebSocket extends EventTarget {
   declare readonly CLOSED: 3;
 
   #url: string;
-  #origin: string;
+  /** MessageEvent's origin, made at the first message event. */
+  #originText: string | null = null;
   #readyState: number = CONNECTING;
   #protocol = "";
   #extensions = "";
@@ -150,8 +162,9 @@ export class WebSocket extends EventTarget {
   #outstanding = new Deque<{ wire: number; application: number }>();
   #outstandingWire = 0;
   #outstandingApplication = 0;
-  #iterators = new Set<MessageIterator>();
-  #handlers: Record<"open" | "message" | "error" | "close", WebSocketEventHandler> = {
+  /** The async iterators reading messages; made by the first one. */
+  #iterators: Set<MessageIterator> | null = null;
+  #handlers: Record<HandlerType, WebSocketEventHandler> = {
     open: null,
     message: null,
     error: null,
@@ -215,8 +228,6 @@ export class WebSocket extends EventTarget {
     }
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
-    // MessageEvent's origin: "the serialization of url's origin" (ws://host:port).
-    this.#origin = new URL(this.#url).origin;
     this.#run.driver.then((driver) => {
       this.#driver = driver;
       return driver.run();
@@ -496,9 +507,9 @@ export class WebSocket extends EventTarget {
    * @returns The iterator.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<MessageData> {
-    const iterator = new MessageIterator(() => this.#iterators.delete(iterator));
+    const iterator = new MessageIterator(() => this.#iterators?.delete(iterator));
     if (this.#readyState === CLOSED) iterator.end(null);
-    else this.#iterators.add(iterator);
+    else (this.#iterators ??= new Set()).add(iterator);
     return iterator;
   }
 
@@ -527,7 +538,7 @@ export class WebSocket extends EventTarget {
         if (this.#readyState !== OPEN) return;
         {
           const data = this.#messageData(event.data);
-          if (this.#iterators.size > 0) {
+          if (this.#iterators !== null && this.#iterators.size > 0) {
             for (const iterator of this.#iterators) iterator.push(data as MessageData);
           }
           if (this.#messageListeners !== 0) {
@@ -571,7 +582,7 @@ export class WebSocket extends EventTarget {
             reason: event.reason,
           }),
         );
-        for (const iterator of this.#iterators) {
+        for (const iterator of this.#iterators ?? []) {
           iterator.end(
             event.wasClean ? null : closeFailure(
               error,
@@ -581,7 +592,7 @@ export class WebSocket extends EventTarget {
             ),
           );
         }
-        this.#iterators.clear();
+        this.#iterators = null;
         return;
       }
       default:
@@ -610,6 +621,11 @@ export class WebSocket extends EventTarget {
    * its target), and reports what it throws as the dispatch does, without
    * stopping the connection.
    */
+  /** MessageEvent's origin: "the serialization of url's origin" (ws://host:port). */
+  get #origin(): string {
+    return this.#originText ??= new URL(this.#url).origin;
+  }
+
   #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
     const event = new DirectMessageEvent(data, this.#origin, this);
     try {
@@ -638,25 +654,83 @@ export class WebSocket extends EventTarget {
   }
 
   /**
-   * Event handler attributes (HTML §8.1.8.1): one listener per type, added
-   * when a handler is first set, so its position among listeners is kept
-   * when the handler is replaced; removed when set to a non-function.
+   * Event handler attributes (HTML §8.1.8.1): one listener per type, in the
+   * position the handler had when it was first set. The listener is put in
+   * the `EventTarget` only when that position matters: before another
+   * listener of its type is added (so that one comes after it), and while an
+   * event of its type is dispatched. An idle socket whose only listeners are
+   * its `on…` handlers (the common case) holds no listener objects at all.
+   * Removed when set to a non-function.
    */
-  #setHandler(type: "open" | "message" | "error" | "close", handler: WebSocketEventHandler): void {
+  #setHandler(type: HandlerType, handler: WebSocketEventHandler): void {
     const had = this.#handlers[type] !== null;
     this.#handlers[type] = typeof handler === "function" ? handler : null;
     if (had === (this.#handlers[type] !== null)) return;
-    // One listener per type, made when first needed (most sockets set one or two).
-    const listeners = this.#handlerListeners ??= {};
-    const listener = listeners[type] ??= (event: Event) => this.#handlers[type]?.call(this, event);
-    // The attribute's own listener is not counted as another `message` listener.
-    if (had) super.removeEventListener(type, listener);
-    else super.addEventListener(type, listener);
+    const bit = HANDLER_BITS[type];
+    if (had) {
+      if ((this.#inTarget & bit) !== 0) this.#removeHandlerListener(type);
+    } else if ((this.#otherListeners & bit) !== 0) {
+      // Other listeners came first: the handler goes after them, now.
+      this.#addHandlerListener(type);
+    }
   }
 
-  #handlerListeners:
-    | Partial<Record<"open" | "message" | "error" | "close", (event: Event) => void>>
-    | null = null;
+  #addHandlerListener(type: HandlerType): void {
+    // Made when needed (most sockets never need one), dropped when taken out.
+    const listeners = this.#handlerListeners ??= {};
+    const listener = listeners[type] ??= (event: Event) => this.#handlers[type]?.call(this, event);
+    this.#inTarget |= HANDLER_BITS[type];
+    super.addEventListener(type, listener);
+  }
+
+  #removeHandlerListener(type: HandlerType): void {
+    const listeners = this.#handlerListeners!;
+    super.removeEventListener(type, listeners[type]!);
+    listeners[type] = undefined;
+    this.#inTarget &= ~HANDLER_BITS[type];
+    if (this.#inTarget === 0) this.#handlerListeners = null;
+  }
+
+  /**
+   * The types (bits of `HANDLER_BITS`) whose handler listener is in the
+   * `EventTarget` now.
+   */
+  #inTarget = 0;
+  /**
+   * The types that ever had another listener added: their handler listener
+   * stays in the `EventTarget` to keep its place among them.
+   */
+  #otherListeners = 0;
+
+  #handlerListeners: Partial<Record<HandlerType, ((event: Event) => void) | undefined>> | null =
+    null;
+
+  /**
+   * Dispatches an event as `EventTarget` does; the handler of its type, if
+   * set and not yet among the listeners, is put there for the dispatch
+   * (it is the only listener of its type then, so its place is the first)
+   * and taken out again afterwards unless another listener was added.
+   *
+   * @param event The event.
+   * @returns `false` if the event was cancelable and a listener canceled it.
+   */
+  override dispatchEvent(event: Event): boolean {
+    const type = event?.type;
+    const bit = typeof type === "string" && Object.hasOwn(HANDLER_BITS, type)
+      ? HANDLER_BITS[type as HandlerType]
+      : 0;
+    if (bit === 0 || (this.#inTarget & bit) !== 0 || this.#handlers[type as HandlerType] === null) {
+      return super.dispatchEvent(event);
+    }
+    this.#addHandlerListener(type as HandlerType);
+    try {
+      return super.dispatchEvent(event);
+    } finally {
+      if ((this.#inTarget & bit) !== 0 && (this.#otherListeners & bit) === 0) {
+        this.#removeHandlerListener(type as HandlerType);
+      }
+    }
+  }
 
   /**
    * Adds a listener, typed by {@linkcode WebSocketEventMap} for the
@@ -689,9 +763,18 @@ export class WebSocket extends EventTarget {
     listener: Parameters<EventTarget["addEventListener"]>[1],
     options?: Parameters<EventTarget["addEventListener"]>[2],
   ): void {
+    const name = String(type);
+    if (listener !== null && listener !== undefined && Object.hasOwn(HANDLER_BITS, name)) {
+      // The handler, if set, was set before this listener: it keeps its place first.
+      const bit = HANDLER_BITS[name as HandlerType];
+      this.#otherListeners |= bit;
+      if (this.#handlers[name as HandlerType] !== null && (this.#inTarget & bit) === 0) {
+        this.#addHandlerListener(name as HandlerType);
+      }
+    }
     // `message` listeners are counted: while `onmessage` is the only one,
     // messages are handed to it without a dispatch (see DirectMessageEvent).
-    if (listener !== null && listener !== undefined && String(type) === "message") {
+    if (listener !== null && listener !== undefined && name === "message") {
       // A listener removed by `once` or `signal` stays counted: the
       // dispatch then stays the general one, which is always right.
       const keys = this.#otherMessageListeners ??= new Set();

@@ -1163,6 +1163,116 @@ describe("WebSocket event handler attributes (HTML §8.1.8.1)", () => {
   });
 });
 
+/**
+ * Counts, per event type, the listeners `socket` has in its `EventTarget`
+ * (adds minus removes through `EventTarget.prototype`), while installed.
+ */
+function countTargetListeners(socket: EventTarget): {
+  readonly counts: Map<string, number>;
+  restore(): void;
+} {
+  const counts = new Map<string, number>();
+  const proto = EventTarget.prototype;
+  const add = proto.addEventListener;
+  const remove = proto.removeEventListener;
+  proto.addEventListener = function (this: EventTarget, ...args: Parameters<typeof add>) {
+    if (this === socket) counts.set(args[0], (counts.get(args[0]) ?? 0) + 1);
+    return add.apply(this, args);
+  };
+  proto.removeEventListener = function (this: EventTarget, ...args: Parameters<typeof remove>) {
+    if (this === socket) counts.set(args[0], (counts.get(args[0]) ?? 0) - 1);
+    return remove.apply(this, args);
+  };
+  return {
+    counts,
+    restore() {
+      proto.addEventListener = add;
+      proto.removeEventListener = remove;
+    },
+  };
+}
+
+describe("WebSocket event handler attributes: the listener is in the EventTarget only when needed", () => {
+  afterEach(cleanUp);
+
+  it("leave no listener in the EventTarget of an idle socket that only has on… handlers", async () => {
+    const server = createFakeServer();
+    const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+    const spy = countTargetListeners(socket);
+    try {
+      let seen: { target: unknown; currentTarget: unknown; phase: number } | null = null;
+      const opened = new Promise<void>((resolve) => {
+        socket.onopen = (event) => {
+          seen = {
+            target: event.target,
+            currentTarget: event.currentTarget,
+            phase: event.eventPhase,
+          };
+          resolve();
+        };
+      });
+      socket.onmessage = () => {};
+      socket.onerror = () => {};
+      socket.onclose = () => {};
+      // Setting the handlers put nothing in the EventTarget.
+      assert.deepEqual([...spy.counts.values()].filter((n) => n !== 0), []);
+      const peer = await server.accept();
+      await peer.handshake();
+      await opened;
+      // The open handler was called as a listener of a dispatch...
+      assert.deepEqual(seen, { target: socket, currentTarget: socket, phase: Event.AT_TARGET });
+      // ...and taken out again: the open socket holds no listener objects.
+      await tick();
+      assert.equal(spy.counts.get("open"), 0);
+      assert.deepEqual([...spy.counts.values()].filter((n) => n !== 0), []);
+      const closed = once(socket, "close");
+      socket.close();
+      await peer.answerClose();
+      await closed;
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it("keep the handler first when a listener of its type is added after it, last when before", async () => {
+    const server = createFakeServer();
+    const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+    const calls: string[] = [];
+    socket.onopen = () => calls.push("onopen");
+    socket.addEventListener("open", () => calls.push("open listener"));
+    socket.addEventListener("close", () => calls.push("close listener"));
+    socket.onclose = () => calls.push("onclose");
+    const opened = once(socket, "open");
+    const peer = await server.accept();
+    await peer.handshake();
+    await opened;
+    const closed = once(socket, "close");
+    socket.close();
+    await peer.answerClose();
+    await closed;
+    assert.deepEqual(calls, ["onopen", "open listener", "close listener", "onclose"]);
+  });
+
+  it("are called for an event dispatched by the page, and a listener added during it stays after", () => {
+    const socket = new WebSocket("ws://fake.test/", { transport: createFakeServer().connector });
+    const calls: string[] = [];
+    const added = () => calls.push("added");
+    socket.onerror = () => {
+      calls.push("onerror");
+      socket.addEventListener("error", added);
+    };
+    const event = new Event("error", { cancelable: true });
+    assert.equal(socket.dispatchEvent(event), true);
+    assert.equal(event.target, socket);
+    assert.equal(socket.dispatchEvent(new Event("error")), true);
+    assert.deepEqual(calls, ["onerror", "onerror", "added"]);
+    socket.onerror = null;
+    socket.dispatchEvent(new Event("error"));
+    assert.deepEqual(calls, ["onerror", "onerror", "added", "added"]);
+    socket.close();
+  });
+});
+
 describe("WebSocket onmessage as the only message listener (handed the event without a dispatch)", () => {
   afterEach(cleanUp);
 

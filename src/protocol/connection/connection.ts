@@ -656,6 +656,9 @@ export class Connection implements ProtocolConnection {
   }
 }
 
+/** The offers of a connection whose handshake is over. */
+const NOTHING_OFFERED: readonly never[] = Object.freeze([]);
+
 /**
  * The client side of a WebSocket connection, from the opening handshake on
  * (RFC 6455 §4.1).
@@ -794,6 +797,8 @@ export class ClientConnection extends Connection {
       return;
     }
     this.#handshake = result;
+    // What was offered matters only to the handshake: an open connection keeps none of it.
+    this.#protocols = this.#offers = NOTHING_OFFERED;
     this.startFraming(result.extensions);
     this.#endpoint.emit({ type: "open", handshake: result });
     // The bytes after the head are the first frames (h11 `trailing_data`).

@@ -114,26 +114,47 @@ export class Driver {
    *
    * @returns When the close event was dispatched.
    */
-  async run(): Promise<void> {
-    while (await this.pump());
+  run(): Promise<void> {
+    // A chain of callbacks rather than an async loop: an idle connection
+    // waits in one pending read, without the suspended frames (generator,
+    // registers, promises) of `while (await this.pump())`.
+    return new Promise<void>((resolve, reject) => {
+      const next = (more: boolean): void => {
+        if (more) this.pump().then(next, reject);
+        else resolve();
+      };
+      next(true);
+    });
   }
 
-  async #pumpOnce(): Promise<boolean> {
-    let chunk: Bytes | null;
+  #pumpOnce(): Promise<boolean> {
+    let read: Promise<Bytes | null>;
     try {
       // Reading makes us write (pongs, the close echo): a peer that sends
       // pings and never reads could grow our write queue without bound. Past
       // a large backlog, wait for the transport to drain before reading on.
-      if (this.transport.bufferedAmount > this.#pauseReadingAt) await this.transport.drained();
-      chunk = await this.transport.read();
+      read = this.transport.bufferedAmount > this.#pauseReadingAt
+        ? this.transport.drained().then(() => this.transport.read())
+        : this.transport.read();
     } catch (error) {
-      this.#transportError = error;
-      chunk = null;
-    } finally {
-      // The read is over; what follows is synchronous, so a pump() called
-      // from an event handler starts the next read.
-      this.#reading = null;
+      read = Promise.reject(error);
     }
+    // `Promise.resolve` keeps a user-written transport's thenable working (a
+    // native promise is returned as it is).
+    return Promise.resolve(read).then(this.#onChunk, this.#onReadError);
+  }
+
+  /** The end of a read that failed: the stream is over, with this error. */
+  #onReadError = (error: unknown): boolean => {
+    this.#transportError = error;
+    return this.#onChunk(null);
+  };
+
+  /** The end of a read (a chunk, or `null` at end of stream): steps 2-5. */
+  #onChunk = (chunk: Bytes | null): boolean => {
+    // The read is over; what follows is synchronous, so a pump() called
+    // from an event handler starts the next read.
+    this.#reading = null;
     // After abort() the rest of the input is discarded: the close event is
     // on its way, and nothing (such as an `open`) may come before it.
     if (this.#ended || this.#aborted) return false;
@@ -156,7 +177,7 @@ export class Driver {
       return false;
     }
     return !this.#ended;
-  }
+  };
 
   /** Steps 3-5 after the connection was fed or asked to do something. */
   #afterInput(): void {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CLIENT_OPTIONS,
+  type OptionTable,
   TLS_OPTIONS,
   validateOptions,
   WEBSOCKET_OPTIONS,
@@ -334,4 +335,28 @@ describe("Header values (RFC 9110 §5.5)", () => {
       });
     });
   }
+});
+
+describe("validateOptions: per call, no more than the options given", () => {
+  it("lists a table's option names once, not at every call (every connection runs it)", () => {
+    let listed = 0;
+    const checked: string[] = [];
+    const table = new Proxy<OptionTable>({
+      a: (value, where) => checked.push(`${where}=${String(value)}`),
+      b: () => assert.fail("b is not given"),
+    }, {
+      ownKeys(target) {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+    validateOptions("Thing", { a: 1 }, table);
+    validateOptions("Thing", { a: 2, b: undefined }, table);
+    assert.equal(listed, 1);
+    assert.deepEqual(checked, ["Cannot create Thing: a=1", "Cannot create Thing: a=2"]);
+    assert.throws(
+      () => validateOptions("Thing", { c: 1 }, table),
+      { name: "TypeError", message: 'Cannot create Thing: unknown option "c"' },
+    );
+  });
 });

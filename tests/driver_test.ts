@@ -23,6 +23,7 @@ import {
   frameBytes,
   onCleanUp,
   OP,
+  tick,
   trackTimers,
   utf8,
 } from "./_util/fake_server.ts";
@@ -208,6 +209,46 @@ describe("Driver steps 1-2 and 5: reading and reporting", () => {
     });
     await client.closed;
     assert.equal(await driver.pump(), false, "pump() after the end resolves false");
+  });
+
+  it("run() waits in one transport read at a time, through callbacks, not async frames", async () => {
+    const { driver, server, client } = setup();
+    // The loop is a chain of callbacks: an idle connection holds its one
+    // pending read, not the suspended frames of `while (await pump())`.
+    assert.notEqual(Object.getPrototypeOf(driver.run).constructor.name, "AsyncFunction");
+    let reads = 0;
+    const read = client.read.bind(client);
+    client.read = () => {
+      reads++;
+      return read();
+    };
+    const running = driver.run();
+    await tick();
+    await tick();
+    assert.equal(reads, 1, "one read while idle");
+    server.write(frameBytes(OP.Text, "a"));
+    server.write(frameBytes(OP.Text, "b"));
+    await tick();
+    await tick();
+    assert.ok(reads >= 2, "the next read starts after a chunk");
+    server.write(closeFrameBytes(1000, ""));
+    await server.read();
+    server.close();
+    await running;
+    assert.equal(driver.ended, true);
+  });
+
+  it("keeps a user-written transport's thenable read working", async () => {
+    const { driver, server, client, events } = setup();
+    const read = client.read.bind(client);
+    client.read = () => {
+      const promise = read();
+      // A thenable that is not a native promise.
+      return { then: (ok: never, fail: never) => promise.then(ok, fail) } as never;
+    };
+    server.write(frameBytes(OP.Text, "hi"));
+    assert.equal(await driver.pump(), true);
+    assert.deepEqual(events.map((event) => event.type), ["message"]);
   });
 
   it("reports a transport error as transportError and a close with 1006", async () => {

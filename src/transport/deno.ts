@@ -429,41 +429,75 @@ class DenoTransport implements Transport {
     if (this.#buffer !== null && this.#buffer.length !== this.#nextSize) this.#buffer = null;
   }
 
-  async read(): Promise<Bytes | null> {
-    if (this.#reading) throw new TypeError("Cannot read: a read is already pending");
-    if (this.#error) throw this.#error;
-    if (this.#released || this.#eof) return null;
-    this.#reading = true;
-    try {
-      for (;;) {
-        const buffer = this.#buffer ??= new Uint8Array(this.#nextSize);
-        const n = await this.#track(this.#conn.read(buffer));
-        if (n === null) {
-          this.#eof = true;
-          this.#finishIfDone();
-          return null;
-        }
-        if (n === 0) continue;
-        this.#adaptSize(n, buffer.length);
-        if (n * 2 < buffer.length) return buffer.slice(0, n);
-        this.#buffer = null;
-        return buffer.subarray(0, n);
-      }
-    } catch (error) {
-      if (this.#error) throw this.#error;
-      if (this.#released) return null;
-      if (isUnexpectedEof(error)) {
-        // rustls reports a TCP FIN without TLS close_notify as an error; Node,
-        // Bun and browsers read it as end of stream, and so do we (WebSocket
-        // has its own closing handshake to detect truncation).
-        this.#eof = true;
-        this.#finishIfDone();
-        return null;
-      }
-      throw this.#fail("read", error);
-    } finally {
-      this.#reading = false;
+  read(): Promise<Bytes | null> {
+    if (this.#reading) {
+      return Promise.reject(new TypeError("Cannot read: a read is already pending"));
     }
+    if (this.#error) return Promise.reject(this.#error);
+    if (this.#released || this.#eof) return Promise.resolve(null);
+    this.#reading = true;
+    return this.#readOnce();
+  }
+
+  /**
+   * One `conn.read()` into the current buffer, its result handled by
+   * callbacks made once per transport: an idle connection waits in that
+   * one read, without the suspended frames of async functions.
+   */
+  #readOnce(): Promise<Bytes | null> {
+    const buffer = this.#buffer ??= new Uint8Array(this.#nextSize);
+    this.#inFlight++;
+    let operation: Promise<number | null>;
+    try {
+      operation = this.#conn.read(buffer);
+    } catch (error) {
+      operation = Promise.reject(error);
+    }
+    return operation.then(this.#onRead, this.#onReadError);
+  }
+
+  /** A read completed with `n` bytes in `#buffer`, or `null` at end of stream. */
+  #onRead = (n: number | null): Promise<Bytes | null> | Bytes | null => {
+    this.#operationDone();
+    if (n === null) {
+      this.#reading = false;
+      this.#eof = true;
+      this.#finishIfDone();
+      return null;
+    }
+    if (n === 0) return this.#released ? this.#readEnded() : this.#readOnce();
+    this.#reading = false;
+    const buffer = this.#buffer!;
+    this.#adaptSize(n, buffer.length);
+    if (n * 2 < buffer.length) return buffer.slice(0, n);
+    this.#buffer = null;
+    return buffer.subarray(0, n);
+  };
+
+  #onReadError = (error: unknown): Bytes | null => {
+    this.#operationDone();
+    if (this.#error) return this.#readFailed(this.#error);
+    if (this.#released) return this.#readEnded();
+    if (isUnexpectedEof(error)) {
+      // rustls reports a TCP FIN without TLS close_notify as an error; Node,
+      // Bun and browsers read it as end of stream, and so do we (WebSocket
+      // has its own closing handshake to detect truncation).
+      this.#reading = false;
+      this.#eof = true;
+      this.#finishIfDone();
+      return null;
+    }
+    return this.#readFailed(this.#fail("read", error));
+  };
+
+  #readEnded(): null {
+    this.#reading = false;
+    return null;
+  }
+
+  #readFailed(error: TransportError): never {
+    this.#reading = false;
+    throw error;
   }
 
   write(chunk: Uint8Array): boolean {
@@ -549,9 +583,14 @@ class DenoTransport implements Transport {
     try {
       return await operation;
     } finally {
-      this.#inFlight--;
-      this.#settle();
+      this.#operationDone();
     }
+  }
+
+  /** An operation counted by `#inFlight` settled. */
+  #operationDone(): void {
+    this.#inFlight--;
+    this.#settle();
   }
 
   #fail(action: string, error: unknown): TransportError {

@@ -329,6 +329,20 @@ describe("createDenoConnector: reading", () => {
     await transport.closed;
   });
 
+  it("waits in conn.read() itself: read() is no async frame, and a 0-byte read reads again", async () => {
+    const fake = fakeDeno();
+    const transport = await createDenoConnector(fake.deno)(target);
+    // An idle connection holds its pending conn.read(), not a suspended
+    // async function (generator, registers, promises) around it.
+    assert.notEqual(Object.getPrototypeOf(transport.read).constructor.name, "AsyncFunction");
+    fake.conn.incoming.push(0, 3);
+    const chunk = await transport.read();
+    assert.equal(chunk?.length, 3);
+    assert.equal(fake.conn.readBuffers.length, 2, "the empty read was retried");
+    transport.close();
+    assert.equal(await transport.read(), null);
+  });
+
   it("rejects a second concurrent read with TypeError", async () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)(target);

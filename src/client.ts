@@ -208,10 +208,9 @@ export function startClient(
   });
   let connection = createClientConnection(unixUrl.url, connectionOptions());
   // Unix socket, proxy or direct: decided now, so bad options throw here.
-  let route = planRoute(connection.url, networkOptions);
+  // (Passed to the opening below, not captured: an open connection keeps no route.)
+  const firstRoute = planRoute(connection.url, networkOptions);
   const redirects = redirectPolicy(options);
-  /** The URLs redirected from, in order. */
-  const chain: string[] = [];
   /** While a redirect may still come, the driver's events wait here. */
   let buffered: ConnectionEvent[] | null = null;
   // Aborts the connector; dropped once connected, so an open connection does not keep it.
@@ -224,8 +223,6 @@ export function startClient(
   // connection with `pingInterval: 0`), stopped at once if that is after the close.
   let heartbeat: Heartbeat | null = null;
   let heartbeatStopped = false;
-  const stoppedReason = () =>
-    new DOMException("Cannot ping: the connection closed", "InvalidStateError");
   function getHeartbeat(): Heartbeat {
     if (heartbeat === null) {
       heartbeat = createHeartbeat(connection, timeouts, options, () => driver, onFailure);
@@ -302,7 +299,9 @@ export function startClient(
 
   /** The promise below, for the code inside it (which runs after it is assigned). */
   const self: { driver?: Promise<Driver> } = {};
-  const driverPromise: Promise<Driver> = (async (): Promise<Driver> => {
+  const driverPromise: Promise<Driver> = (async (route: Route): Promise<Driver> => {
+    /** The URLs redirected from, in order. */
+    const chain: string[] = [];
     if (options.signal?.aborted) throw options.signal.reason;
     options.signal?.addEventListener("abort", onSignalAbort, { once: true });
     const opening = startOpeningTimers(timeouts, fail);
@@ -373,7 +372,7 @@ export function startClient(
       }, () => {});
       return current;
     }
-  })();
+  })(firstRoute);
   self.driver = driverPromise;
   driverPromise.catch((reason) => fail(reason));
   return new StartedClient(() => connection, driverPromise, fail, getHeartbeat);
@@ -409,6 +408,11 @@ class StartedClient implements ClientRun {
   get heartbeat(): Heartbeat {
     return this.#heartbeat();
   }
+}
+
+/** Why `ping()` fails once the connection closed (made only when a ping is in flight). */
+function stoppedReason(): DOMException {
+  return new DOMException("Cannot ping: the connection closed", "InvalidStateError");
 }
 
 /** The timeouts of {@linkcode ClientOptions}, checked, with their defaults applied. */

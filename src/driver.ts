@@ -117,7 +117,7 @@ export class Driver {
   run(): Promise<void> {
     // A chain of callbacks rather than an async loop: an idle connection
     // waits in one pending read, without the suspended frames (generator,
-    // registers, promises) of `while (await this.pump())`.
+    // registers, promises) of `while (await this.pump())`. See also start().
     return new Promise<void>((resolve, reject) => {
       const next = (more: boolean): void => {
         if (more) this.pump().then(next, reject);
@@ -126,6 +126,20 @@ export class Driver {
       next(true);
     });
   }
+
+  /**
+   * Pumps until the connection ends, as {@linkcode Driver.run} without a
+   * promise to wait on (the API layers learn the end from the close event):
+   * what an idle connection holds is its one pending read.
+   */
+  start(): void {
+    this.#loop(true);
+  }
+
+  /** The loop of {@linkcode Driver.start}: the next read after each chunk, until the end. */
+  #loop = (more: boolean): void => {
+    if (more) void this.pump().then(this.#loop);
+  };
 
   #pumpOnce(): Promise<boolean> {
     let read: Promise<Bytes | null>;

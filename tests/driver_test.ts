@@ -238,6 +238,18 @@ describe("Driver steps 1-2 and 5: reading and reporting", () => {
     assert.equal(driver.ended, true);
   });
 
+  it("start() runs the same loop without a promise: reads until the close event", async () => {
+    const { driver, server, events, client } = setup();
+    assert.equal(driver.start(), undefined);
+    server.write(frameBytes(OP.Text, "one"));
+    server.write(closeFrameBytes(1000, ""));
+    assert.deepEqual(decode((await server.read())!), [[OP.Close, "\u0003\u00e8"]]);
+    server.close();
+    await client.closed;
+    assert.equal(driver.ended, true);
+    assert.deepEqual(events.map((event) => event.type), ["message", "closing", "close"]);
+  });
+
   it("keeps a user-written transport's thenable read working", async () => {
     const { driver, server, client, events } = setup();
     const read = client.read.bind(client);

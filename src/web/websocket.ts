@@ -217,7 +217,10 @@ export class WebSocket extends EventTarget {
       this.#run = startClient(
         String(url),
         list,
-        { ...init, onAbortAfterOpen: () => this.#closeWith(1001, "") },
+        // Only a signal can abort after open: without one, the options go as they are.
+        init.signal === undefined
+          ? init
+          : { ...init, onAbortAfterOpen: () => this.#closeWith(1001, "") },
         (event) => this.#onEvent(event),
         (reason) => {
           this.#failure = reason;
@@ -230,7 +233,7 @@ export class WebSocket extends EventTarget {
     this.#url = this.#run.connection.url.href;
     this.#run.driver.then((driver) => {
       this.#driver = driver;
-      return driver.run();
+      driver.start();
     }, () => {});
   }
 

@@ -274,7 +274,7 @@ export class WebSocketStream {
     if (driver === null || connection.state !== "open") return;
     driver.act((c) => c.sendClose(code ?? undefined, reason));
     // Read on until the server answers, whether or not anyone reads the readable.
-    void driver.run();
+    driver.start();
   }
 
   /** Cancelling the readable or aborting the writable closes with the WebSocketError's code and reason, if given one. */
@@ -309,7 +309,7 @@ export class WebSocketStream {
         return;
       case "closing":
         // The server started closing: keep reading until the transport ends.
-        if (this.#driver !== null) void this.#driver.run();
+        if (this.#driver !== null) this.#driver.start();
         return;
       case "fail": {
         // The connection failed: writes fail now, not when the transport

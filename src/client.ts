@@ -234,7 +234,13 @@ export function startClient(
   function fail(reason: unknown): void {
     if (failed || connection.state === "closed") return;
     failed = true;
-    releaseBuffered();
+    // A failure while a redirect was being looked for: the held events go out now.
+    if (buffered !== null) {
+      const events = buffered;
+      buffered = null;
+      const transport = driver?.transport;
+      if (transport !== undefined) { for (const event of events) dispatch(event, transport); }
+    }
     timers?.clear();
     options.signal?.removeEventListener("abort", onSignalAbort);
     failure = reason;
@@ -285,16 +291,6 @@ export function startClient(
         break;
     }
     onEvent(event);
-  }
-
-  /** A failure while a redirect was being looked for: the held events go out now. */
-  function releaseBuffered(): void {
-    if (buffered === null) return;
-    const events = buffered;
-    buffered = null;
-    const transport = driver?.transport;
-    if (transport === undefined) return;
-    for (const event of events) dispatch(event, transport);
   }
 
   /** The promise below, for the code inside it (which runs after it is assigned). */

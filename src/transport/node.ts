@@ -309,10 +309,8 @@ class NodeTransport implements Transport {
     this.#modules = modules;
     this.#limits = limits;
     this.#writeHighWaterMark = limits.write;
-    this.#incoming = new ReadQueue(limits.read, {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    });
+    // The socket's own pause() and resume() (no pair of closures per connection).
+    this.#incoming = new ReadQueue(limits.read, socket);
     const { remoteAddress, remotePort } = socket;
     this.remoteAddress = remoteAddress === undefined
       ? null

@@ -279,7 +279,10 @@ class BunTransport implements Transport {
 
   constructor(options: ConnectOptions, limits: BunLimits) {
     this.tls = options.tls !== undefined;
-    this.#options = options;
+    // Kept for error messages; without the connect signal, which an open
+    // connection must not hold (an AbortSignal is an EventTarget).
+    const { signal: _signal, ...where } = options;
+    this.#options = where;
     this.#limits = limits;
     this.#dangerous = options.tls?.dangerouslyDisableCertificateVerification === true;
     this.#writeHighWaterMark = limits.writeHighWaterMark;
@@ -318,7 +321,11 @@ class BunTransport implements Transport {
         if (error) this.#onError(error);
         if (!this.#open) {
           this.abandon(
-            connectError(this.tls ? "TLS_FAILED" : "CONNECT_FAILED", error ?? "closed", options),
+            connectError(
+              this.tls ? "TLS_FAILED" : "CONNECT_FAILED",
+              error ?? "closed",
+              this.#options,
+            ),
           );
         }
         this.#release();
@@ -328,7 +335,7 @@ class BunTransport implements Transport {
         if (success || this.#dangerous) this.#ready();
         else {
           this.abandon(
-            connectError("TLS_FAILED", authorizationError ?? "verification failed", options),
+            connectError("TLS_FAILED", authorizationError ?? "verification failed", this.#options),
           );
         }
       },

@@ -156,10 +156,10 @@ export class WebSocket extends EventTarget {
   #maxBufferedAmount: number;
   /**
    * Sent messages whose frames may not all be written yet: wire and
-   * application sizes. A deque: a burst of small sends leaves tens of
+   * application sizes; made by the first send. A deque: a burst of small sends leaves tens of
    * thousands here, and `Array#shift` would make each removal O(n) on V8.
    */
-  #outstanding = new Deque<{ wire: number; application: number }>();
+  #outstanding: Deque<{ wire: number; application: number }> | null = null;
   #outstandingWire = 0;
   #outstandingApplication = 0;
   /** The async iterators reading messages; made by the first one. */
@@ -313,8 +313,10 @@ export class WebSocket extends EventTarget {
    * ("does not include framing overhead").
    */
   #unsentApplicationBytes(): number {
-    const pending = this.#driver?.bufferedAmount ?? 0;
     const sends = this.#outstanding;
+    // Made by the first send (an idle socket that never sent has none).
+    if (sends === null) return 0;
+    const pending = this.#driver?.bufferedAmount ?? 0;
     // Drop the sends whose frames are all written.
     let first = sends.peek();
     while (first !== undefined && this.#outstandingWire - first.wire >= pending) {
@@ -434,7 +436,7 @@ export class WebSocket extends EventTarget {
         ? connection.sendText(bytes, true, compress ? undefined : NO_COMPRESSION)
         : connection.sendBinary(bytes, true, compress ? undefined : NO_COMPRESSION)
     );
-    this.#outstanding.push({ wire, application: bytes.length });
+    (this.#outstanding ??= new Deque()).push({ wire, application: bytes.length });
     this.#outstandingWire += wire;
     this.#outstandingApplication += bytes.length;
   }

@@ -99,10 +99,11 @@ export interface DenoConnectorOptions {
 const KIB = 1024;
 /**
  * The read buffer of a quiet connection: every idle connection pins one
- * (8 KiB made up a sixth of an idle connection's memory); a busy one
- * doubles it on each full read.
+ * (8 KiB made up a sixth of an idle connection's memory, 1 KiB still a
+ * thirtieth); a busy one doubles it on each full read. 256 bytes hold a
+ * typical 101 response (~160 bytes) and the control frames of a quiet one.
  */
-const MIN_READ_SIZE = 1 * KIB;
+const MIN_READ_SIZE = 256;
 
 /**
  * Creates a {@linkcode Connector} over a Deno namespace.

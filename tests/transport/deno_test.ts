@@ -309,6 +309,22 @@ describe("createDenoConnector: reading", () => {
     transport.close();
   });
 
+  it("pins a 256-byte buffer while idle, doubled by each full read up to readSize", async () => {
+    const fake = fakeDeno();
+    const transport = await createDenoConnector(fake.deno, { readSize: 1024 })(target);
+    fake.conn.incoming.push(160, 256, 512, 1024, 10);
+    for (let i = 0; i < 5; i++) await transport.read();
+    // An idle connection waits in a read with the smallest buffer.
+    assert.deepEqual(fake.conn.readBuffers.map((buffer) => buffer.length), [
+      256,
+      256,
+      512,
+      1024,
+      1024,
+    ]);
+    transport.close();
+  });
+
   it("returns null at end of stream, and again after", async () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)(target);

@@ -242,7 +242,7 @@ export function startClient(
       if (transport !== undefined) { for (const event of events) dispatch(event, transport); }
     }
     timers?.clear();
-    options.signal?.removeEventListener("abort", onSignalAbort);
+    if (onSignalAbort !== null) options.signal!.removeEventListener("abort", onSignalAbort);
     failure = reason;
     attempt?.abort(reason);
     onFailure(reason);
@@ -259,7 +259,8 @@ export function startClient(
     }
   }
 
-  function onSignalAbort(): void {
+  // Made only when there is a signal to listen to.
+  const onSignalAbort = options.signal == null ? null : (): void => {
     const reason = options.signal!.reason;
     if (connection.state === "connecting") {
       fail(reason);
@@ -268,7 +269,7 @@ export function startClient(
       // ignores it, as the WHATWG spec says).
       options.onAbortAfterOpen?.(reason);
     }
-  }
+  };
 
   /** What the client does with each event, then hands it to the API layer. */
   function dispatch(event: ConnectionEvent, transport: Transport): void {
@@ -286,7 +287,7 @@ export function startClient(
         timers?.clear();
         heartbeatStopped = true;
         heartbeat?.stop(stoppedReason);
-        options.signal?.removeEventListener("abort", onSignalAbort);
+        if (onSignalAbort !== null) options.signal!.removeEventListener("abort", onSignalAbort);
         trace?.({ type: "phase", phase: "closed", tls: transport.tls });
         break;
     }
@@ -299,7 +300,9 @@ export function startClient(
     /** The URLs redirected from, in order. */
     const chain: string[] = [];
     if (options.signal?.aborted) throw options.signal.reason;
-    options.signal?.addEventListener("abort", onSignalAbort, { once: true });
+    if (onSignalAbort !== null) {
+      options.signal!.addEventListener("abort", onSignalAbort, { once: true });
+    }
     const opening = startOpeningTimers(timeouts, fail);
     timers = opening;
     for (;;) {

@@ -254,7 +254,9 @@ interface BunLimits {
 
 class BunTransport implements Transport {
   readonly tls: boolean;
-  readonly closed: Promise<void>;
+  #closed: Promise<void> | null = null;
+  #closedSettled = false;
+  #resolveClosed: (() => void) | null = null;
   readonly opened: Promise<void>;
   readonly handler: BunSocketHandler;
   #socket: BunSocketLike | null = null;
@@ -263,7 +265,6 @@ class BunTransport implements Transport {
   #openFailed = false;
   #resolveOpen: () => void = () => {};
   #rejectOpen: (error: unknown) => void = () => {};
-  #resolveClosed: () => void = () => {};
   #dangerous: boolean;
   #options: ConnectOptions;
   #limits: BunLimits;
@@ -294,7 +295,6 @@ class BunTransport implements Transport {
       this.#resolveOpen = resolve;
       this.#rejectOpen = reject;
     });
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.handler = {
       // Bun hands each data event a fresh buffer, never shared memory.
       data: (_socket, data) => {
@@ -340,6 +340,23 @@ class BunTransport implements Transport {
         }
       },
     };
+  }
+
+  /**
+   * Settles once the connection is released. Made at the first access: an
+   * open connection that nobody waits on holds no promise for it.
+   */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#closedSettled
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /** The connection is released: `closed` settles (now, or when first taken). */
+  #settleClosed(): void {
+    this.#closedSettled = true;
+    this.#resolveClosed?.();
+    this.#resolveClosed = null;
   }
 
   get bufferedAmount(): number {
@@ -487,7 +504,7 @@ class BunTransport implements Transport {
     this.#released = true;
     this.#outgoing.clear();
     this.#incoming.end();
-    this.#resolveClosed();
+    this.#settleClosed();
   }
 }
 

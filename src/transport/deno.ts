@@ -379,7 +379,9 @@ class DenoTransport implements Transport {
   readonly tls: boolean;
   #settings: DenoTransportSettings;
   readonly remoteAddress: TransportAddress | null;
-  readonly closed: Promise<void>;
+  #closed: Promise<void> | null = null;
+  #closedSettled = false;
+  #resolveClosed: (() => void) | null = null;
   #conn: DenoConnLike;
   #writeHighWaterMark: number;
   #readSize: number;
@@ -394,7 +396,6 @@ class DenoTransport implements Transport {
   #released = false;
   #error: TransportError | null = null;
   #inFlight = 0;
-  #resolveClosed: () => void = () => {};
 
   constructor(conn: DenoConnLike, tls: boolean, settings: DenoTransportSettings) {
     this.#conn = conn;
@@ -410,7 +411,23 @@ class DenoTransport implements Transport {
       : typeof path === "string"
       ? { hostname: path, port: 0 }
       : null;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /**
+   * Settles once the connection is released. Made at the first access: an
+   * open connection that nobody waits on holds no promise for it.
+   */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#closedSettled
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /** The connection is released: `closed` settles (now, or when first taken). */
+  #settleClosed(): void {
+    this.#closedSettled = true;
+    this.#resolveClosed?.();
+    this.#resolveClosed = null;
   }
 
   get bufferedAmount(): number {
@@ -608,7 +625,7 @@ class DenoTransport implements Transport {
   }
 
   #settle(): void {
-    if (this.#released && this.#inFlight === 0) this.#resolveClosed();
+    if (this.#released && this.#inFlight === 0) this.#settleClosed();
   }
 }
 

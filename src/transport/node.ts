@@ -279,7 +279,9 @@ function where(options: ConnectOptions): string {
 class NodeTransport implements Transport {
   readonly tls: boolean;
   readonly remoteAddress: TransportAddress | null;
-  readonly closed: Promise<void>;
+  #closed: Promise<void> | null = null;
+  #closedSettled = false;
+  #resolveClosed: (() => void) | null = null;
   #socket: NodeSocketLike;
   #incoming: ReadQueue;
   #writeHighWaterMark: number;
@@ -315,8 +317,6 @@ class NodeTransport implements Transport {
     this.remoteAddress = remoteAddress === undefined
       ? null
       : { hostname: remoteAddress, port: remotePort ?? 0 };
-    let resolveClosed: () => void = ignore;
-    this.closed = new Promise((resolve) => (resolveClosed = resolve));
     this.#listeners = {
       data: (data: Uint8Array) => {
         // Socket buffers are never shared memory, and each one is fresh.
@@ -334,13 +334,30 @@ class NodeTransport implements Transport {
         this.#released = true;
         this.#incoming.end();
         this.#notifyDrained();
-        resolveClosed();
+        this.#settleClosed();
       },
     };
     socket.on("data", this.#listeners.data);
     socket.on("end", this.#listeners.end);
     socket.on("error", this.#listeners.error);
     socket.on("close", this.#listeners.close);
+  }
+
+  /**
+   * Settles once the connection is released. Made at the first access: an
+   * open connection that nobody waits on holds no promise for it.
+   */
+  get closed(): Promise<void> {
+    return this.#closed ??= this.#closedSettled
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveClosed = resolve));
+  }
+
+  /** The connection is released: `closed` settles (now, or when first taken). */
+  #settleClosed(): void {
+    this.#closedSettled = true;
+    this.#resolveClosed?.();
+    this.#resolveClosed = null;
   }
 
   /** `tls.connect({ socket })` over this socket (TCP, or TLS: TLS inside TLS works on Node). */

@@ -111,6 +111,33 @@ export function transportSuite(options: TransportSuiteOptions): void {
     }
   });
 
+  it("settles closed whether it was taken before or after the close, the same promise each time", {
+    skip,
+  }, async () => {
+    const server = await startServer(echo);
+    try {
+      // Taken while open: pending until the close.
+      const first = await connector({ hostname: server.hostname, port: server.port });
+      const early = first.closed;
+      assert.equal(first.closed, early);
+      let settled = false;
+      void early.then(() => (settled = true));
+      await delay(20);
+      assert.equal(settled, false, "settled while open");
+      first.close();
+      await early;
+      assert.equal(first.closed, early);
+      // Taken only after the close (an idle connection never made it).
+      const second = await connector({ hostname: server.hostname, port: server.port });
+      second.close();
+      await delay(20);
+      await second.closed;
+      assert.equal(second.closed, second.closed);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("delivers an 8 MiB write intact and in order", { skip }, async () => {
     const server = await startServer(echo);
     try {

@@ -12,8 +12,8 @@
  * A buffer is reused only after that report: one that is never reported (a
  * transport that closed with the frame queued, or a user-written transport
  * that ignores `onWritten`) is simply never taken back, and the pool
- * allocates a new one instead. The pool keeps at most a few free buffers, so
- * what it holds is bounded whatever the traffic.
+ * allocates a new one instead. The pool keeps at most 4 MiB of free buffers
+ * (one pool for the process), so what it holds is bounded whatever the traffic.
  *
  * @module
  */
@@ -26,8 +26,8 @@ export interface FramePoolOptions {
   readonly minSize: number;
   /** Larger frames get new buffers (rare, and too big to keep). */
   readonly maxSize: number;
-  /** Free buffers kept at most. */
-  readonly maxFree: number;
+  /** Bytes of free buffers kept at most; a buffer given back past it is dropped. */
+  readonly maxFreeBytes: number;
   /** Buffer sizes are rounded up to a multiple of this, so nearby frame sizes share buffers. */
   readonly granularity: number;
 }
@@ -36,14 +36,15 @@ const KIB = 1024;
 
 /**
  * The defaults: frames over 16 KiB (so that the driver writes each on its
- * own, see `SEPARATE_WRITE_SIZE` in `./driver.ts`) and up to 4 MiB, at most
- * 4 free buffers.
+ * own, see `SEPARATE_WRITE_SIZE` in `./driver.ts`) and up to 4 MiB; at most
+ * 4 MiB of free buffers, enough for the frames a sender keeps queued while
+ * `bufferedAmount` stays around 1 MiB (e.g. sixteen of 64 KiB, or three of 1 MiB).
  */
 export const FRAME_POOL_DEFAULTS: FramePoolOptions = {
   // A frame is the buffer less up to 3 bytes of alignment padding.
   minSize: 16 * KIB + 4,
   maxSize: 4096 * KIB,
-  maxFree: 4,
+  maxFreeBytes: 4096 * KIB,
   granularity: 64 * KIB,
 };
 
@@ -66,6 +67,7 @@ export const FRAME_POOL_DEFAULTS: FramePoolOptions = {
 export class FramePool {
   #options: FramePoolOptions;
   #free: ArrayBuffer[] = [];
+  #freeBytes = 0;
   #lent = new WeakSet<ArrayBuffer>();
 
   /**
@@ -80,6 +82,11 @@ export class FramePool {
   /** How many free buffers wait for reuse. */
   get freeCount(): number {
     return this.#free.length;
+  }
+
+  /** The bytes of the free buffers. */
+  get freeBytes(): number {
+    return this.#freeBytes;
   }
 
   /**
@@ -100,6 +107,7 @@ export class FramePool {
       buffer = free[best]!;
       free[best] = free[free.length - 1]!;
       free.pop();
+      this.#freeBytes -= buffer.byteLength;
     } else {
       buffer = new ArrayBuffer(Math.ceil(size / granularity) * granularity);
     }
@@ -122,17 +130,9 @@ export class FramePool {
 
   #release(buffer: ArrayBuffer): void {
     if (!this.#lent.delete(buffer)) return;
-    const free = this.#free;
-    if (free.length < this.#options.maxFree) {
-      free.push(buffer);
-      return;
-    }
-    // Full: keep the larger buffers, which serve more sizes.
-    let smallest = 0;
-    for (let i = 1; i < free.length; i++) {
-      if (free[i]!.byteLength < free[smallest]!.byteLength) smallest = i;
-    }
-    if (free[smallest]!.byteLength < buffer.byteLength) free[smallest] = buffer;
+    if (this.#freeBytes + buffer.byteLength > this.#options.maxFreeBytes) return;
+    this.#free.push(buffer);
+    this.#freeBytes += buffer.byteLength;
   }
 }
 

@@ -12,7 +12,7 @@ import { FRAME_POOL_DEFAULTS, FramePool, framePool } from "../src/_frame_pool.ts
 import { SEPARATE_WRITE_SIZE } from "../src/driver.ts";
 
 const KIB = 1024;
-const small = { minSize: 100, maxSize: 1000, maxFree: 2, granularity: 100 };
+const small = { minSize: 100, maxSize: 1000, maxFreeBytes: 1000, granularity: 100 };
 
 describe("FramePool", () => {
   it("lends a buffer again only after its releaser ran", () => {
@@ -76,14 +76,17 @@ describe("FramePool", () => {
     assert.equal(pool.allocate(180).buffer.byteLength, 200, "none free: a new one");
   });
 
-  it("keeps at most maxFree buffers, preferring the larger ones", () => {
+  it("keeps at most maxFreeBytes of free buffers, dropping those given back past it", () => {
     const pool = new FramePool(small);
-    const lent = [pool.allocate(100), pool.allocate(300), pool.allocate(900), pool.allocate(500)];
+    const lent = [pool.allocate(300), pool.allocate(500), pool.allocate(400), pool.allocate(100)];
     for (const chunk of lent) pool.releaser(chunk)!();
-    assert.equal(pool.freeCount, 2);
-    assert.equal(pool.allocate(800).buffer, lent[2]!.buffer);
-    assert.equal(pool.allocate(400).buffer, lent[3]!.buffer);
-    assert.equal(pool.freeCount, 0);
+    // 300 + 500 fit; 400 would make 1200; 100 fits again.
+    assert.equal(pool.freeCount, 3);
+    assert.equal(pool.freeBytes, 900);
+    assert.equal(pool.allocate(450).buffer, lent[1]!.buffer);
+    assert.equal(pool.allocate(250).buffer, lent[0]!.buffer);
+    assert.equal(pool.allocate(100).buffer, lent[3]!.buffer);
+    assert.equal(pool.freeBytes, 0);
   });
 
   it("the shared pool lends frames larger than the driver's separate-write size", () => {

@@ -116,7 +116,7 @@ const SMALL_PAYLOAD = 64;
  * zero-filling and faulting in fresh memory for each large frame; the default
  * allocates a new buffer.
  */
-export type AllocateFrame = (size: number) => Bytes;
+export type AllocateFrame = (size: number) => Uint8Array<ArrayBuffer>;
 
 function allocateNew(size: number): Bytes {
   return new Uint8Array(size);

@@ -72,4 +72,3 @@ export function maskInPlace(bytes: Uint8Array, key: Uint8Array, phase = 0): void
   if (i + 1 < length) bytes[i + 1] = bytes[i + 1]! ^ k1;
   if (i + 2 < length) bytes[i + 2] = bytes[i + 2]! ^ k2;
 }
-

@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FRAME_POOL_DEFAULTS, FramePool, framePool } from "../src/_frame_pool.ts";
 import { SEPARATE_WRITE_SIZE } from "../src/driver.ts";
+import { createEchoServer } from "../src/testing.ts";
+import { WebSocket } from "../src/web/websocket.ts";
 
 const KIB = 1024;
 const small = { minSize: 100, maxSize: 1000, maxFreeBytes: 1000, granularity: 100 };
@@ -96,5 +98,29 @@ describe("FramePool", () => {
     const release = framePool.releaser(chunk);
     assert.ok(release !== undefined);
     release();
+  });
+
+  it("a WebSocket's large frames come from the shared pool and go back to it once written", async () => {
+    // Take out whatever earlier tests left free.
+    while (framePool.freeCount > 0) framePool.allocate(FRAME_POOL_DEFAULTS.minSize);
+    const server = createEchoServer();
+    const socket = new WebSocket("ws://echo.test/", {
+      transport: server.connector,
+      pingInterval: 0,
+    });
+    socket.binaryType = "arraybuffer";
+    await new Promise((resolve) => (socket.onopen = resolve));
+    const payload = new Uint8Array(100 * KIB).fill(7);
+    const echoed = new Promise<unknown>((resolve) => {
+      socket.onmessage = (event) => resolve(event.data);
+    });
+    socket.send(payload);
+    assert.equal(new Uint8Array(await echoed as ArrayBuffer).length, payload.length);
+    // The memory transport copies each write, then reports it written.
+    assert.equal(framePool.freeCount, 1);
+    assert.ok(framePool.freeBytes >= payload.length);
+    const closed = new Promise((resolve) => (socket.onclose = resolve));
+    socket.close();
+    await closed;
   });
 });

@@ -458,6 +458,11 @@ class BunTransport implements Transport {
     }
     if (this.#writeClosed && !this.#shut) {
       this.#shut = true;
+      // The peer ended first (the usual close: the server's FIN came with
+      // its close frame): end() sends our FIN as it releases the socket, so
+      // a separate shutdown() would only cost a call (9 % of the client's
+      // CPU when opening and closing connections in a loop).
+      if (this.#eof && !this.tls) return this.#end();
       socket.shutdown();
       this.#finishIfDone();
     }

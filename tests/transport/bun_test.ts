@@ -357,6 +357,21 @@ describe("createBunConnector: writing and closing", () => {
     assert.equal(await transport.read(), null);
   });
 
+  it("after the peer's end, closeWrite() writes the queued bytes and ends the socket without a shutdown()", async () => {
+    const { transport, socket, handler } = await connected();
+    handler.end(socket);
+    assert.equal(await transport.read(), null);
+    socket.capacity = 0;
+    transport.write(new Uint8Array([1]));
+    transport.closeWrite();
+    assert.deepEqual(socket.calls, ["setNoDelay true"], "the queued bytes go first");
+    socket.drain();
+    // end() sends the FIN as it releases the socket: no shutdown() before it.
+    assert.deepEqual(socket.calls, ["setNoDelay true", "end"]);
+    assert.deepEqual(socket.written, [1]);
+    await transport.closed;
+  });
+
   it("close() ends the socket, settles the pending read with null and drained()", async () => {
     const { transport, socket } = await connected();
     socket.capacity = 0;

@@ -344,19 +344,10 @@ export function validateOptions(owner: string, options: unknown, table: OptionTa
       }`,
     );
   }
-  for (const [name, check] of tableEntries(table)) {
+  for (const [name, check] of Object.entries(table)) {
     const value = (options as Record<string, unknown>)[name];
     if (value !== undefined) check(value, `${prefix} ${name}`);
   }
-}
-
-/** The entries of each option table, listed once (every constructor checks its options). */
-const TABLE_ENTRIES = new WeakMap<OptionTable, readonly [string, OptionChecker][]>();
-
-function tableEntries(table: OptionTable): readonly [string, OptionChecker][] {
-  let entries = TABLE_ENTRIES.get(table);
-  if (entries === undefined) TABLE_ENTRIES.set(table, entries = Object.entries(table));
-  return entries;
 }
 
 /** The prefixes of argument errors thrown below the classes (the core, the route, the offer). */

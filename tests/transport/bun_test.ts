@@ -276,6 +276,31 @@ describe("createBunConnector: reading", () => {
     assert.deepEqual(socket.calls, ["pause", "resume"]);
   });
 
+  it("copies a small chunk out of Bun's Buffer (no .buffer), and views a large one", async () => {
+    const { transport, socket, handler } = await connected();
+    /** A Buffer-like chunk that records whether its `.buffer` was read. */
+    class Chunk extends Uint8Array {
+      bufferRead = false;
+      override get buffer(): ArrayBuffer {
+        this.bufferRead = true;
+        return super.buffer as ArrayBuffer;
+      }
+    }
+    const small = new Chunk([1, 2, 3]);
+    handler.data(socket, small);
+    const smallRead = (await transport.read())!;
+    assert.equal(small.bufferRead, false, "a small chunk is copied, its ArrayBuffer never made");
+    assert.equal(Object.getPrototypeOf(smallRead), Uint8Array.prototype);
+    assert.deepEqual(smallRead, new Uint8Array([1, 2, 3]));
+    const large = new Chunk(4096).fill(7);
+    handler.data(socket, large);
+    const largeRead = (await transport.read())!;
+    assert.equal(Object.getPrototypeOf(largeRead), Uint8Array.prototype);
+    assert.equal(largeRead.length, 4096);
+    large[0] = 9;
+    assert.equal(largeRead[0], 9, "a large chunk is a view of the same bytes, not a copy");
+  });
+
   it("hands data straight to a pending read", async () => {
     const { transport, socket, handler } = await connected({ readHighWaterMark: 1 });
     const reading = transport.read();

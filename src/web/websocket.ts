@@ -216,10 +216,7 @@ export class WebSocket extends EventTarget {
     // Step 7: set url to the URL record (serialized with ws:/wss:).
     this.#url = this.#run.connection.url.href;
     // MessageEvent's origin: "the serialization of url's origin" (ws://host:port).
-    // A ws/wss URL's origin is its scheme, host and non-default port, which
-    // `host` already is: no second URL parse per connection.
-    const target = this.#run.connection.url;
-    this.#origin = (target.secure ? "wss://" : "ws://") + target.host;
+    this.#origin = new URL(this.#url).origin;
     this.#run.driver.then((driver) => {
       this.#driver = driver;
       return driver.run();

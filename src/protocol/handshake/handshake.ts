@@ -139,6 +139,9 @@ export function generateKey(randomBytes: (n: number) => Uint8Array): string {
   return encodeBase64(bytes);
 }
 
+/** One encoder for every accept key (a `TextEncoder` per connection showed in its profile). */
+const UTF8 = new TextEncoder();
+
 /**
  * Computes the `Sec-WebSocket-Accept` value the server must answer
  * (RFC 6455 §4.2.2 step 5.4): base64(SHA-1(key + GUID)).
@@ -155,7 +158,7 @@ export function generateKey(randomBytes: (n: number) => Uint8Array): string {
  * @returns The expected `Sec-WebSocket-Accept`.
  */
 export function computeAcceptKey(key: string): string {
-  return encodeBase64(sha1(new TextEncoder().encode(key + WEBSOCKET_GUID)));
+  return encodeBase64(sha1(UTF8.encode(key + WEBSOCKET_GUID)));
 }
 
 /**

@@ -28,6 +28,9 @@ import type { Bytes, Transport } from "./transport/types.ts";
  */
 export const READ_PAUSE_BACKLOG = 64 * 1024 * 1024;
 
+/** The settled promise whose reactions run the deferred flushes. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Options of {@linkcode Driver}. */
 export interface DriverOptions {
   /** Milliseconds to wait for the peer to end the transport after the closing handshake. */
@@ -194,13 +197,26 @@ export class Driver {
     this.#unflushedBytes += bytes;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => {
-        this.#flushScheduled = false;
-        this.#afterInput();
-      });
+      // A reaction of a settled promise runs in the same microtask queue as
+      // queueMicrotask, at a fraction of its cost on Node (whose
+      // queueMicrotask makes an AsyncResource per call: ~0.4 µs, in every
+      // echo round trip).
+      RESOLVED.then(this.#scheduledFlush);
     }
     return bytes;
   }
+
+  /** The flush {@linkcode Driver.send} defers; what it throws is reported as queueMicrotask would. */
+  #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    try {
+      this.#afterInput();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  };
 
   /** Runs `action` on the connection and processes its output and events now. */
   act(action: (connection: ProtocolConnection) => void): void {

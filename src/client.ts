@@ -22,11 +22,15 @@ import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/s
 import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 import { clientDeflateOffer } from "./deflate/client_offer.ts";
+import { framePool } from "./_frame_pool.ts";
 import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_deflate.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions
-  extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions, RedirectOptions {
+  extends
+    Omit<ClientConnectionOptions, "protocols" | "allocateFrame">,
+    NetworkOptions,
+    RedirectOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -204,6 +208,8 @@ export function startClient(
   const connectionOptions = () => ({
     ...options,
     protocols,
+    // Large frames go into reused buffers, taken back when written (see ./_frame_pool.ts).
+    allocateFrame: framePool.allocate,
     extensions: clientDeflateOffer(options.perMessageDeflate, options),
   });
   let connection = createClientConnection(unixUrl.url, connectionOptions());

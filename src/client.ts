@@ -18,7 +18,11 @@ import { isLegacyVersion } from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
-import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/select.ts";
+import {
+  getDefaultConnector,
+  isDefaultConnectorOverridden,
+  uninitializedAllocator,
+} from "./transport/select.ts";
 import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 import { clientDeflateOffer } from "./deflate/client_offer.ts";
@@ -26,7 +30,7 @@ import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions
-  extends Omit<ClientConnectionOptions, "protocols">, NetworkOptions, RedirectOptions {
+  extends Omit<ClientConnectionOptions, "protocols" | "allocate">, NetworkOptions, RedirectOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -152,6 +156,15 @@ export function closeCause(failure: unknown, error: unknown, transportError: unk
   return error ?? null;
 }
 
+/**
+ * The core's `allocate` option for every client: the runtime's allocation
+ * of uninitialized bytes for large received payloads, found once (none on Deno).
+ */
+const ALLOCATE: { readonly allocate?: (length: number) => Uint8Array } = (() => {
+  const allocate = uninitializedAllocator();
+  return allocate === undefined ? {} : { allocate };
+})();
+
 /** {@linkcode ClientOptions} plus what each API layer tells {@linkcode startClient}. */
 export interface StartOptions extends ClientOptions {
   /** Whether incoming frames are being read (see `HeartbeatOptions.isReading`). */
@@ -203,6 +216,7 @@ export function startClient(
   // Each hop offers fresh extension instances (permessage-deflate keeps per-connection state).
   const connectionOptions = () => ({
     ...options,
+    ...ALLOCATE,
     protocols,
     extensions: clientDeflateOffer(options.perMessageDeflate, options),
   });

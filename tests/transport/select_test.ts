@@ -5,6 +5,7 @@ import {
   getDefaultConnector,
   loadConnector,
   setDefaultConnector,
+  uninitializedAllocator,
 } from "../../src/transport/select.ts";
 import { connectBun } from "../../src/transport/bun.ts";
 import { connectDeno } from "../../src/transport/deno.ts";
@@ -58,5 +59,56 @@ describe("getDefaultConnector", () => {
       setDefaultConnector(undefined);
     }
     assert.notEqual(await getDefaultConnector(), connector);
+  });
+});
+
+describe("uninitializedAllocator", () => {
+  it("uses Bun.allocUnsafe on Bun", () => {
+    const lengths: number[] = [];
+    const allocUnsafe = (length: number) => {
+      lengths.push(length);
+      return new Uint8Array(length);
+    };
+    const allocate = uninitializedAllocator({ Bun: { connect, allocUnsafe } })!;
+    assert.equal(allocate(5).length, 5);
+    assert.deepEqual(lengths, [5]);
+  });
+
+  it("uses Buffer.allocUnsafeSlow on Node, as a plain Uint8Array over the Buffer's own memory", () => {
+    class FakeBuffer extends Uint8Array {}
+    const made: FakeBuffer[] = [];
+    const Buffer = {
+      allocUnsafeSlow(length: number) {
+        const buffer = new FakeBuffer(length);
+        made.push(buffer);
+        return buffer;
+      },
+    };
+    const allocate = uninitializedAllocator({ Buffer })!;
+    const bytes = allocate(7);
+    assert.equal(bytes.constructor, Uint8Array);
+    assert.equal(bytes.buffer, made[0]!.buffer);
+    assert.equal(bytes.length, 7);
+  });
+
+  it("has none on Deno, or where the runtime lacks the function", () => {
+    assert.equal(
+      uninitializedAllocator({ Deno: { connect }, Buffer: { allocUnsafeSlow() {} } }),
+      undefined,
+    );
+    assert.equal(uninitializedAllocator({ Bun: { connect } }), undefined);
+    assert.equal(uninitializedAllocator({}), undefined);
+  });
+
+  it("gives a plain Uint8Array that is the whole of its ArrayBuffer on the running runtime", () => {
+    const allocate = uninitializedAllocator();
+    if (runtime === "deno") return assert.equal(allocate, undefined);
+    for (const length of [1, 100, 70_000]) {
+      const bytes = allocate!(length);
+      assert.equal(bytes.constructor, Uint8Array);
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.length, length);
+      assert.equal(bytes.buffer.byteLength, length);
+    }
   });
 });

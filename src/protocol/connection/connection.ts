@@ -80,6 +80,15 @@ export interface ConnectionOptions {
    */
   readonly randomBytes?: RandomBytes;
   /**
+   * Allocates the buffer a received payload that spans reads is gathered
+   * into: a `Uint8Array` of exactly `length` bytes over an `ArrayBuffer` of
+   * its own, whose bytes need not be zeroed (every one is written before
+   * the payload is used; see `FrameParserOptions.allocate`). The client
+   * passes its runtime's uninitialized allocation.
+   * @default `(length) => new Uint8Array(length)`
+   */
+  readonly allocate?: (length: number) => Uint8Array;
+  /**
    * Receives a record of every frame in and out (opcode, FIN, RSV bits and
    * payload length) and of the handshake's request and response. Off by
    * default; when off, tracing costs one comparison per frame.
@@ -211,6 +220,7 @@ export class Connection implements ProtocolConnection {
   readonly side: "client" | "server";
   #endpoint: Endpoint<ConnectionEvent, TraceRecord>;
   #randomBytes: RandomBytes;
+  #allocate: ((length: number) => Uint8Array) | undefined;
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
   #maxFrameSize: number;
@@ -238,6 +248,7 @@ export class Connection implements ProtocolConnection {
       (error) => this.#fail(error.closeCode, error),
     );
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
+    this.#allocate = options.allocate;
     this.#trace = options.trace;
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
     this.#maxMessageSize = limits.maxMessageSize;
@@ -298,6 +309,7 @@ export class Connection implements ProtocolConnection {
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
       checkPayloadPart: (part) => assembler.checkPayloadPart(part),
+      ...(this.#allocate === undefined ? {} : { allocate: this.#allocate }),
     });
     this.#endpoint.state = "open";
   }

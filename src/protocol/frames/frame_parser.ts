@@ -142,6 +142,10 @@ export class FrameParser {
    * must not be used afterwards.
    */
   next(): Frame | null {
+    if (this.#state === STATE.Header) {
+      const frame = this.#frameInFrontChunk();
+      if (frame !== null) return frame;
+    }
     while (true) {
       switch (this.#state) {
         case STATE.Header:
@@ -160,6 +164,49 @@ export class FrameParser {
           return this.#readPayload();
       }
     }
+  }
+
+  /**
+   * The common case in one step: an unmasked data frame whose header (with
+   * a 7- or 16-bit length) and payload lie in the front chunk, as most
+   * frames a server sends. The same checks as the states below, in the same
+   * order, with the same outcome; `null`, having read nothing, for any
+   * other frame (masked, control, reserved opcode, 64-bit length, split
+   * across chunks, over a limit): the state machine takes it.
+   */
+  #frameInFrontChunk(): Frame | null {
+    const queue = this.#queue;
+    const chunk = queue.front;
+    if (chunk === undefined || this.#expectMask) return null;
+    const at = queue.offset;
+    const available = chunk.length - at;
+    if (available < 2) return null;
+    const b0 = chunk[at]!;
+    const opcode = b0 & 0x0f;
+    // Continuation, text or binary; the others have checks of their own.
+    if (opcode > 2) return null;
+    const b1 = chunk[at + 1]!;
+    // b1 < 126: MASK clear and a 7-bit length; 126: MASK clear and a 16-bit one.
+    let header = 2;
+    let length = b1;
+    if (b1 === 126) {
+      if (available < 4) return null;
+      header = 4;
+      length = (chunk[at + 2]! << 8) | chunk[at + 3]!;
+      if (length < 126) return null; // NON_MINIMAL_LENGTH
+    } else if (b1 > 126) {
+      return null;
+    }
+    if (available - header < length || length > this.#maxFrameSize) return null;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = (b0 >>> 4) & 0x7;
+    this.#checkHeader?.(fin, rsv, opcode, length);
+    // As ChunkQueue.consume: a view made with the constructor, a new empty array for no bytes.
+    const payload = length === 0
+      ? new Uint8Array(0)
+      : new Uint8Array(chunk.buffer, chunk.byteOffset + at + header, length);
+    queue.skip(header + length);
+    return { fin, rsv, opcode, payload };
   }
 
   /** First two bytes: FIN, RSV, opcode, MASK and the 7-bit length (§5.2). */

@@ -441,3 +441,68 @@ describe("FrameParser: the allocate option (gathering without zeroing)", () => {
     assert.equal(error.message, "Cannot gather payload: 69999 bytes allocated for 70000");
   });
 });
+
+describe("FrameParser: frames that lie in one chunk (the one-step path)", () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+
+  it("reads a run of small unmasked data frames from one chunk as views into it, as it does byte by byte", () => {
+    const long = patternPayload(300);
+    const wire = new Uint8Array([
+      ...[0x81, 0x02, ...text("hi")],
+      ...[0x02, 0x00],
+      ...[0x80, 0x01, 0x21],
+      ...[0x89, 0x01, 0x70], // a ping: the state machine's path
+      ...[0x82, 0x7e, 300 >> 8, 300 & 0xff, ...long],
+    ]);
+    const options = { maxFrameSize: 1024, expectMask: false };
+    const whole = parseChunks([wire], options);
+    const bytewise = parseChunks([...wire].map((byte) => new Uint8Array([byte])), options);
+    assert.equal(whole.error, null);
+    assert.deepEqual(plain(whole.frames), plain(bytewise.frames));
+    assert.equal(whole.frames.length, 5);
+    const [hi, empty, bang, , big] = whole.frames;
+    assert.equal(hi!.payload.buffer, wire.buffer);
+    assert.equal(hi!.payload.byteOffset, 2);
+    assert.equal(empty!.payload.length, 0);
+    assert.equal(bang!.payload.byteOffset, 8);
+    assert.equal(big!.payload.buffer, wire.buffer);
+    assert.equal(big!.payload.byteOffset, wire.length - 300);
+  });
+
+  it("refuses in one chunk what it refuses byte by byte: a frame over maxFrameSize, a non-minimal 16-bit length, a header check", () => {
+    const cases: [Uint8Array, FrameParserOptions, string][] = [
+      [
+        new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
+        { maxFrameSize: 4, expectMask: false },
+        "FRAME_TOO_BIG",
+      ],
+      [
+        new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
+        { maxFrameSize: 64, expectMask: false },
+        "NON_MINIMAL_LENGTH",
+      ],
+      [
+        new Uint8Array([0x82, 0x01, 0x00]),
+        { maxFrameSize: 64, expectMask: true },
+        "UNMASKED_FRAME",
+      ],
+      [
+        new Uint8Array([0xc2, 0x01, 0x00]),
+        {
+          maxFrameSize: 64,
+          expectMask: false,
+          checkHeader: (_fin, rsv) => {
+            if (rsv !== 0) throw new ProtocolError("UNEXPECTED_RSV", "rsv");
+          },
+        },
+        "UNEXPECTED_RSV",
+      ],
+    ];
+    for (const [wire, options, code] of cases) {
+      const whole = parseChunks([wire], options);
+      const bytewise = parseChunks([...wire].map((byte) => new Uint8Array([byte])), options);
+      assert.equal((whole.error as ProtocolError).code, code);
+      assert.equal((bytewise.error as ProtocolError).code, code);
+    }
+  });
+});

@@ -182,6 +182,67 @@ export function uninitializedAllocator(
   };
 }
 
+/** The running runtime's {@linkcode uninitializedAllocator}, found once. */
+const RUNTIME_ALLOCATE = uninitializedAllocator();
+
+/** Below this many bytes, zeroing costs less than the runtime's unsafe allocation call. */
+const UNINITIALIZED_FROM = 8192;
+
+/**
+ * Copies bytes into a new `Uint8Array` that is the whole of an
+ * `ArrayBuffer` of its own: for the API layers, which hand out a received
+ * message apart from the chunk it arrived in. Large copies skip zeroing the
+ * new memory first (see {@linkcode uninitializedAllocator}).
+ *
+ * @param bytes The bytes.
+ * @returns The copy.
+ *
+ * @example
+ * ```ts
+ * import { copyBytes } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunk = new Uint8Array([1, 2, 3, 4]);
+ * const copy = copyBytes(chunk.subarray(1, 3));
+ * assert.deepEqual([...copy], [2, 3]);
+ * assert.equal(copy.buffer.byteLength, 2);
+ * ```
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const length = bytes.length;
+  if (RUNTIME_ALLOCATE === undefined || length < UNINITIALIZED_FROM) return bytes.slice();
+  const copy = RUNTIME_ALLOCATE(length) as Uint8Array<ArrayBuffer>;
+  copy.set(bytes);
+  return copy;
+}
+
+/**
+ * Copies bytes into a new `ArrayBuffer`, as {@linkcode copyBytes}. Small
+ * copies go through `new ArrayBuffer` and `set()`, the fastest on all three
+ * runtimes (2x `ArrayBuffer#slice` on V8; a small typed array's `buffer` is
+ * slow on Bun, which must materialize it).
+ *
+ * @param bytes The bytes.
+ * @returns The copy.
+ *
+ * @example
+ * ```ts
+ * import { copyToArrayBuffer } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunk = new Uint8Array([1, 2, 3, 4]);
+ * assert.deepEqual(new Uint8Array(copyToArrayBuffer(chunk.subarray(2))), new Uint8Array([3, 4]));
+ * ```
+ */
+export function copyToArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (RUNTIME_ALLOCATE !== undefined && bytes.length >= UNINITIALIZED_FROM) {
+    return copyBytes(bytes).buffer;
+  }
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
 /**
  * Reads the process environment, for the client's `proxy: "env"`.
  *

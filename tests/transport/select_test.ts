@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  copyBytes,
+  copyToArrayBuffer,
   detectRuntime,
   getDefaultConnector,
   loadConnector,
@@ -111,4 +113,26 @@ describe("uninitializedAllocator", () => {
       assert.equal(bytes.buffer.byteLength, length);
     }
   });
+});
+
+describe("copyBytes and copyToArrayBuffer (a received message apart from its chunk)", () => {
+  for (const length of [0, 16, 8191, 8192, 70_000]) {
+    it(`copy ${length} bytes of a larger chunk into memory of their own`, () => {
+      const chunk = new Uint8Array(length + 10).map((_, i) => i * 7);
+      const view = chunk.subarray(5, 5 + length);
+      const copy = copyBytes(view);
+      assert.equal(copy.constructor, Uint8Array);
+      assert.equal(copy.byteOffset, 0);
+      assert.equal(copy.buffer.byteLength, length);
+      assert.notEqual(copy.buffer, chunk.buffer);
+      assert.deepEqual(copy, view);
+      const buffer = copyToArrayBuffer(view);
+      assert.ok(buffer instanceof ArrayBuffer);
+      assert.equal(buffer.byteLength, length);
+      assert.deepEqual(new Uint8Array(buffer), view);
+      // A copy, not shared memory: writing to the chunk leaves it alone.
+      chunk.fill(0);
+      if (length > 0) assert.notDeepEqual(copy, view);
+    });
+  }
 });

@@ -76,6 +76,7 @@ export {
   ProtocolError,
 } from "./src/protocol/mod.ts";
 export type {
+  AllocateFrame,
   ClientConnectionOptions,
   CloseCode,
   ConnectionOptions,

@@ -26,11 +26,15 @@ import {
 import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 import { clientDeflateOffer } from "./deflate/client_offer.ts";
+import { framePool } from "./_frame_pool.ts";
 import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_deflate.ts";
 
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions
-  extends Omit<ClientConnectionOptions, "protocols" | "allocate">, NetworkOptions, RedirectOptions {
+  extends
+    Omit<ClientConnectionOptions, "protocols" | "allocatePayload" | "allocateFrame">,
+    NetworkOptions,
+    RedirectOptions {
   /**
    * Opens the byte stream. Replaces the runtime's TCP/TLS adapter, e.g. with
    * a unix socket, a proxy tunnel or an in-memory pair for tests.
@@ -157,12 +161,12 @@ export function closeCause(failure: unknown, error: unknown, transportError: unk
 }
 
 /**
- * The core's `allocate` option for every client: the runtime's allocation
+ * The core's `allocatePayload` option for every client: the runtime's allocation
  * of uninitialized bytes for large received payloads, found once (none on Deno).
  */
-const ALLOCATE: { readonly allocate?: (length: number) => Uint8Array } = (() => {
-  const allocate = uninitializedAllocator();
-  return allocate === undefined ? {} : { allocate };
+const ALLOCATE: { readonly allocatePayload?: (length: number) => Uint8Array } = (() => {
+  const allocatePayload = uninitializedAllocator();
+  return allocatePayload === undefined ? {} : { allocatePayload };
 })();
 
 /** {@linkcode ClientOptions} plus what each API layer tells {@linkcode startClient}. */
@@ -218,6 +222,8 @@ export function startClient(
     ...options,
     ...ALLOCATE,
     protocols,
+    // Large frames go into reused buffers, taken back when written (see ./_frame_pool.ts).
+    allocateFrame: framePool.allocate,
     extensions: clientDeflateOffer(options.perMessageDeflate, options),
   });
   let connection = createClientConnection(unixUrl.url, connectionOptions());

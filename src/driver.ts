@@ -16,6 +16,7 @@
  * @module
  */
 
+import { framePool } from "./_frame_pool.ts";
 import { concatBytes } from "./protocol/encoding/_bytes.ts";
 import type { ProtocolConnection } from "./protocol/connection/connection.ts";
 import type { ConnectionEvent } from "./protocol/connection/events.ts";
@@ -27,6 +28,14 @@ import type { Bytes, Transport } from "./transport/types.ts";
  * does not read what it makes us write is ever paused.
  */
 export const READ_PAUSE_BACKLOG = 64 * 1024 * 1024;
+
+/**
+ * Chunks of at least this many bytes are written on their own; smaller ones
+ * written in the same flush are copied into one write. Frames in buffers of
+ * `framePool` are always larger, so they are written as they are and go back
+ * to the pool when the transport reports them written.
+ */
+export const SEPARATE_WRITE_SIZE = 16384;
 
 /** Options of {@linkcode Driver}. */
 export interface DriverOptions {
@@ -225,9 +234,9 @@ export class Driver {
       if (chunk.length === 0) {
         writePending();
         this.transport.closeWrite();
-      } else if (chunk.length >= 16384) {
+      } else if (chunk.length >= SEPARATE_WRITE_SIZE) {
         writePending();
-        this.transport.write(chunk);
+        this.transport.write(chunk, framePool.releaser(chunk));
       } else {
         pending.push(chunk);
       }

@@ -8,13 +8,14 @@
 
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
+import { framePool } from "../src/_frame_pool.ts";
 import { Driver } from "../src/driver.ts";
 import { Connection } from "../src/protocol/connection/connection.ts";
 import { InvalidStateError } from "../src/protocol/errors.ts";
 import type { ConnectionEvent } from "../src/protocol/connection/events.ts";
 import { FrameParser } from "../src/protocol/frames/frame_parser.ts";
 import { createMemoryTransportPair, type MemoryTransport } from "../src/transport/memory.ts";
-import { TransportError } from "../src/transport/types.ts";
+import { type Bytes, type Transport, TransportError } from "../src/transport/types.ts";
 import {
   cleanUp,
   closeFrameBytes,
@@ -387,5 +388,87 @@ describe("Driver: reading waits for a write backlog to drain", () => {
       await delay(1);
     }
     assert.equal(pings.length, 20);
+  });
+});
+
+/** A transport whose writes complete only when the test says so: it keeps the chunks, not copies. */
+class SlowTransport implements Transport {
+  readonly tls = false;
+  readonly remoteAddress = null;
+  readonly closed: Promise<void> = new Promise(() => {});
+  readonly inFlight: { chunk: Uint8Array; onWritten: (() => void) | undefined }[] = [];
+  readonly wire: Uint8Array[] = [];
+  get bufferedAmount(): number {
+    return this.inFlight.reduce((sum, { chunk }) => sum + chunk.length, 0);
+  }
+  read(): Promise<Bytes | null> {
+    return new Promise(() => {});
+  }
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
+    this.inFlight.push({ chunk, onWritten });
+    return true;
+  }
+  /** Writes the oldest `n` chunks now: their bytes as they are at this moment. */
+  complete(n: number): void {
+    for (const { chunk, onWritten } of this.inFlight.splice(0, n)) {
+      this.wire.push(chunk.slice());
+      onWritten?.();
+    }
+  }
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+  closeWrite(): void {}
+  close(): void {}
+}
+
+describe("Driver: large frames in reused buffers", () => {
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it("reuses a frame's buffer only after the transport reported it written; the bytes on the wire stay intact", async () => {
+    const transport = new SlowTransport();
+    const connection = new Connection("client", "open", {
+      randomBytes: fixedRandomBytes(),
+      allocateFrame: framePool.allocate,
+    });
+    const driver = new Driver(connection, transport, { closeTimeout: 10_000, onEvent: () => {} });
+    const size = 100 * 1024;
+    const sent: Uint8Array[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    for (let round = 0; round < 8; round++) {
+      for (let i = 0; i < 3; i++) {
+        const payload = new Uint8Array(size).fill(sent.length + 1);
+        sent.push(payload);
+        driver.send((c) => c.sendBinary(payload));
+      }
+      await tick();
+      // No buffer is out twice at once.
+      const out = transport.inFlight.map(({ chunk }) => chunk.buffer);
+      assert.equal(new Set(out).size, out.length, `round ${round}`);
+      for (const buffer of out) buffers.add(buffer);
+      assert.ok(transport.inFlight.every(({ onWritten }) => onWritten !== undefined));
+      // Write some now, leave the rest out while the next round encodes.
+      transport.complete(2);
+    }
+    transport.complete(transport.inFlight.length);
+    assert.ok(buffers.size < sent.length, `${buffers.size} buffers for ${sent.length} frames`);
+    const parser = new FrameParser({ maxFrameSize: 1 << 24, expectMask: true });
+    for (const chunk of transport.wire) parser.push(chunk);
+    for (const [index, payload] of sent.entries()) {
+      const frame = parser.next();
+      assert.ok(frame !== null);
+      assert.deepEqual(frame.payload, payload, `frame ${index}`);
+    }
+    assert.equal(parser.next(), null);
+  });
+
+  it("passes no onWritten for large frames in buffers of its own", async () => {
+    const transport = new SlowTransport();
+    const connection = new Connection("client", "open", { randomBytes: fixedRandomBytes() });
+    const driver = new Driver(connection, transport, { closeTimeout: 10_000, onEvent: () => {} });
+    driver.send((c) => c.sendBinary(new Uint8Array(100 * 1024)));
+    await tick();
+    assert.equal(transport.inFlight.length, 1);
+    assert.equal(transport.inFlight[0]!.onWritten, undefined);
   });
 });

@@ -147,7 +147,7 @@ export type { CloseCode, ClosePayload } from "./frames/mod.ts";
 export { isControl, isKnownOpcode, OPCODE } from "./frames/mod.ts";
 export type { Opcode } from "./frames/mod.ts";
 export { encodeFrame, headerLength, RSV1, RSV2, RSV3 } from "./frames/mod.ts";
-export type { Bytes, Frame } from "./frames/mod.ts";
+export type { AllocateFrame, Bytes, Frame } from "./frames/mod.ts";
 export { FrameParser } from "./frames/mod.ts";
 export type { FrameParserOptions } from "./frames/mod.ts";
 export { MessageAssembler } from "./messages/mod.ts";

@@ -167,6 +167,10 @@ export class ReadQueue {
  */
 export class WriteQueue {
   #chunks = new Deque<Uint8Array>();
+  /** The `onWritten` callback of each chunk in `#chunks`, or `undefined`. */
+  #callbacks = new Deque<(() => void) | undefined>();
+  /** The callback of the chunk last returned by `take()`, until it is finished or put back. */
+  #taken: (() => void) | undefined = undefined;
   #size = 0;
   #waiters: (() => void)[] = [];
 
@@ -175,15 +179,28 @@ export class WriteQueue {
     return this.#size;
   }
 
-  /** Appends a chunk (kept by reference). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Appends a chunk (kept by reference).
+   *
+   * @param chunk The bytes.
+   * @param onWritten Called once nothing here holds `chunk` any more: after
+   * it was copied into a coalesced write, or after {@linkcode WriteQueue.finished}.
+   */
+  push(chunk: Uint8Array, onWritten?: () => void): void {
     this.#chunks.push(chunk);
+    this.#callbacks.push(onWritten);
     this.#size += chunk.byteLength;
   }
 
-  /** Removes the next chunk, or several small ones copied together; `undefined` when empty. */
+  /**
+   * Removes the next chunk, or several small ones copied together; `undefined`
+   * when empty. Once the runtime has taken all of a returned chunk, call
+   * {@linkcode WriteQueue.finished}; if it took part, {@linkcode WriteQueue.putBack}
+   * the rest.
+   */
   take(): Uint8Array | undefined {
     const chunks = this.#chunks;
+    const callbacks = this.#callbacks;
     let count = 0;
     let total = 0;
     while (
@@ -193,7 +210,11 @@ export class WriteQueue {
       total += chunks.at(count)!.byteLength;
       count++;
     }
-    if (count <= 1) return chunks.shift();
+    if (count <= 1) {
+      this.#taken = callbacks.shift();
+      return chunks.shift();
+    }
+    this.#taken = undefined;
     const bytes = new Uint8Array(total);
     let offset = 0;
     for (let i = 0; i < count; i++) {
@@ -201,12 +222,23 @@ export class WriteQueue {
       bytes.set(chunk, offset);
       offset += chunk.byteLength;
     }
+    // Copied: the chunks themselves are no longer needed.
+    for (let i = 0; i < count; i++) callbacks.shift()?.();
     return bytes;
   }
 
-  /** Puts the untaken rest of a taken chunk back in front. */
+  /** The chunk last returned by {@linkcode WriteQueue.take} was written whole: reports it written. */
+  finished(): void {
+    const onWritten = this.#taken;
+    this.#taken = undefined;
+    onWritten?.();
+  }
+
+  /** Puts the untaken rest of a taken chunk back in front (its `onWritten` waits for the rest). */
   putBack(rest: Uint8Array): void {
     this.#chunks.unshift(rest);
+    this.#callbacks.unshift(this.#taken);
+    this.#taken = undefined;
   }
 
   /** The runtime took `n` bytes. */
@@ -217,7 +249,10 @@ export class WriteQueue {
 
   /** Drops everything (the connection closed). */
   clear(): void {
+    // The runtime may still read a chunk that is out for writing: no callbacks.
     this.#chunks.clear();
+    this.#callbacks.clear();
+    this.#taken = undefined;
     this.#size = 0;
     this.#notify();
   }

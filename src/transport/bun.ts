@@ -408,9 +408,9 @@ class BunTransport implements Transport {
     }
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
     if (!this.#writeClosed && !this.#released && chunk.byteLength > 0) {
-      this.#outgoing.push(chunk);
+      this.#outgoing.push(chunk, onWritten);
       if (this.#outgoing.size === chunk.byteLength) this.#flush();
     }
     return this.#outgoing.size < this.#writeHighWaterMark;
@@ -455,6 +455,8 @@ class BunTransport implements Transport {
       if (n < 0) return; // Closed: the close handler reports it.
       this.#outgoing.written(n);
       if (n < bytes.byteLength) return this.#outgoing.putBack(bytes.subarray(n));
+      // Bun's socket.write() copies or sends what it accepts, and keeps no reference.
+      this.#outgoing.finished();
     }
     if (this.#writeClosed && !this.#shut) {
       this.#shut = true;

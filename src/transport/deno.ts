@@ -466,9 +466,9 @@ class DenoTransport implements Transport {
     }
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
     if (!this.#writeClosed && !this.#released && chunk.byteLength > 0) {
-      this.#queue.push(chunk);
+      this.#queue.push(chunk, onWritten);
       if (!this.#writing) void this.#flush();
     }
     return this.#queue.size < this.#writeHighWaterMark;
@@ -530,6 +530,8 @@ class DenoTransport implements Transport {
           offset += n;
           this.#queue.written(n);
         }
+        // Each `conn.write` promise settled: Deno holds no reference to the chunk.
+        this.#queue.finished();
       }
       if (this.#writeClosed && !this.#shut && !this.#released) {
         await this.#track(this.#conn.closeWrite());

@@ -207,9 +207,11 @@ class MemorySide implements MemoryTransport {
     });
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
     if (!this.#writeClosed && !this.#closedLocally && chunk.byteLength > 0) {
       this.#peer.#deliver(new Uint8Array(chunk));
+      // Copied: the chunk is free again.
+      onWritten?.();
     }
     return this.bufferedAmount < this.#highWaterMark;
   }

@@ -380,12 +380,16 @@ class NodeTransport implements Transport {
     return this.#incoming.read();
   }
 
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
     if (this.#writeClosed || this.#released || this.#closedLocally) return true;
     if (chunk.byteLength > 0) {
       this.#pendingWrites++;
-      this.#socket.write(chunk, () => {
+      // Node calls back once libuv has written the chunk (or copied it, for
+      // TLS), and with an error when the socket was destroyed first: then
+      // the chunk is not reported written.
+      this.#socket.write(chunk, (error) => {
         this.#pendingWrites--;
+        if (onWritten !== undefined && !error) onWritten();
         this.#notifyDrained();
       });
     }

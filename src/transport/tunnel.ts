@@ -201,8 +201,8 @@ class PrefixedTransport implements Transport {
     this.#prefix = null;
     return Promise.resolve(prefix);
   }
-  write(chunk: Uint8Array): boolean {
-    return this.#inner.write(chunk);
+  write(chunk: Uint8Array, onWritten?: () => void): boolean {
+    return this.#inner.write(chunk, onWritten);
   }
   drained(): Promise<void> {
     return this.#inner.drained();

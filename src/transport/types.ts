@@ -29,9 +29,10 @@ export interface TransportAddress {
  * Writing is push-based with a signal: {@linkcode Transport.write} queues
  * bytes and returns `false` when the queue holds more than the adapter's
  * high-water mark; {@linkcode Transport.drained} then resolves when the
- * queue has emptied. Writes never reorder, and the adapter never keeps a
- * reference to a chunk after it has been handed to the OS... unless it had
- * to queue it, in which case the caller must not mutate it (the client never does).
+ * queue has emptied. Writes never reorder. The caller must not mutate a
+ * chunk once written: the adapter may still hold it (queued, or out with the
+ * runtime). When the caller passes `onWritten`, the adapter calls it once
+ * nothing holds the chunk any more, which is when the client reuses its buffer.
  */
 export interface Transport {
   /** Whether the bytes travel over TLS. */
@@ -49,14 +50,25 @@ export interface Transport {
   /**
    * Queues bytes for writing, in order.
    *
+   * `onWritten` is optional on both sides. An adapter that supports it calls
+   * it once, after the last byte of `chunk` was handed to the OS or copied
+   * elsewhere, when neither the adapter nor the runtime will read `chunk`
+   * again; the caller may then reuse its memory. It is never called while
+   * the bytes may still be read, and it may never be called at all: when the
+   * write fails or the transport closes first, or by an adapter that ignores
+   * it (the client then allocates new buffers instead of reusing them).
+   * Wrapping adapters pass it on with the chunk, or call it once they have
+   * copied the bytes.
+   *
    * @param chunk The bytes; not mutated by the adapter.
+   * @param onWritten Called once the adapter and the runtime are done with `chunk`.
    * @returns `true` while the queue is below the high-water mark, `false`
    * when the caller should wait for {@linkcode Transport.drained}.
    * Writes after {@linkcode Transport.closeWrite} or
    * {@linkcode Transport.close} are dropped silently (the connection is
    * ending anyway; the read side reports how).
    */
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, onWritten?: () => void): boolean;
   /** Bytes queued by {@linkcode Transport.write} and not yet handed to the OS. */
   readonly bufferedAmount: number;
   /**

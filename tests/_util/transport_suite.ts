@@ -88,6 +88,49 @@ function peerEnded(socket: net.Socket): Promise<void> {
 }
 
 /**
+ * Writes `total` bytes of {@linkcode pattern} through two buffers only, each
+ * rewritten with the next bytes as soon as `onWritten` reports it written,
+ * between small chunks (coalesced by the queueing adapters) and whole large
+ * ones; returns what the echo server sent back. If an adapter reported a
+ * chunk before the runtime was done with it, the rewrite would show on the
+ * wire.
+ */
+async function writeThroughReusedBuffers(
+  transport: Transport,
+  total: number,
+): Promise<{ echoed: Uint8Array; reports: number; writes: number }> {
+  const large = 192 * 1024;
+  const free: Uint8Array<ArrayBuffer>[] = [new Uint8Array(large), new Uint8Array(large)];
+  let wake: (() => void) | null = null;
+  let reports = 0;
+  let writes = 0;
+  const reading = readBytes(transport, total);
+  for (let offset = 0, n = 0; offset < total; n++) {
+    // Every third chunk is small: 1 to 300 bytes.
+    const size = Math.min(total - offset, n % 3 === 2 ? 1 + (n % 300) : large);
+    while (free.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    const buffer = free.pop()!;
+    const chunk = buffer.subarray(0, size);
+    chunk.set(pattern(size, offset));
+    let reported = false;
+    writes++;
+    transport.write(chunk, () => {
+      assert.equal(reported, false, "onWritten called twice");
+      reported = true;
+      reports++;
+      buffer.fill(0xee); // what a reuse would do to bytes still being written
+      free.push(buffer);
+      wake?.();
+      wake = null;
+    });
+    offset += size;
+  }
+  const echoed = await reading;
+  await transport.drained();
+  return { echoed, reports, writes };
+}
+
+/**
  * Defines the shared cases with `it()`. Call inside a `describe`.
  *
  * @param options The connector and whether to skip.
@@ -130,6 +173,26 @@ export function transportSuite(options: TransportSuiteOptions): void {
       await server.close();
     }
   });
+
+  it(
+    "calls write()'s onWritten once per chunk, only once its bytes are written (a reused buffer leaves the wire intact)",
+    { skip },
+    async () => {
+      const server = await startServer(echo);
+      try {
+        const transport = await connector({ hostname: server.hostname, port: server.port });
+        const total = 12 * 1024 * 1024;
+        const { echoed, reports, writes } = await writeThroughReusedBuffers(transport, total);
+        assert.equal(echoed.byteLength, total);
+        assert.ok(matchesPattern(echoed), "bytes changed after onWritten");
+        assert.equal(reports, writes);
+        transport.close();
+        await transport.closed;
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("keeps many small writes in order", { skip }, async () => {
     const server = await startServer(echo);
@@ -336,6 +399,30 @@ export function transportSuite(options: TransportSuiteOptions): void {
       await server.close();
     }
   });
+
+  it(
+    "calls write()'s onWritten only once its bytes are written over TLS too",
+    { skip },
+    async () => {
+      const certificate = await getTestCertificate();
+      const server = await startServer(echo, { tls: certificate });
+      try {
+        const transport = await connector({
+          hostname: server.hostname,
+          port: server.port,
+          tls: { ca: [certificate.ca] },
+        });
+        const total = 4 * 1024 * 1024;
+        const { echoed, reports, writes } = await writeThroughReusedBuffers(transport, total);
+        assert.ok(matchesPattern(echoed), "bytes changed after onWritten");
+        assert.equal(reports, writes);
+        transport.close();
+        await transport.closed;
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   it("verifies TLS against servername rather than the host connected to", { skip }, async () => {
     const certificate = await getTestCertificate();

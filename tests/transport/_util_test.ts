@@ -160,6 +160,81 @@ describe("WriteQueue", () => {
   });
 });
 
+describe("WriteQueue's onWritten callbacks", () => {
+  it("reports a chunk taken alone only when finished() says it was written whole", () => {
+    const queue = new WriteQueue();
+    const calls: string[] = [];
+    queue.push(new Uint8Array(COALESCE_LIMIT), () => calls.push("a"));
+    queue.push(new Uint8Array(COALESCE_LIMIT), () => calls.push("b"));
+    queue.take();
+    assert.deepEqual(calls, []);
+    queue.written(COALESCE_LIMIT);
+    assert.deepEqual(calls, [], "written(n) counts bytes; finished() reports the chunk");
+    queue.finished();
+    assert.deepEqual(calls, ["a"]);
+    queue.finished();
+    assert.deepEqual(calls, ["a"], "once");
+    queue.take();
+    queue.finished();
+    assert.deepEqual(calls, ["a", "b"]);
+  });
+
+  it("reports coalesced chunks as soon as they are copied", () => {
+    const queue = new WriteQueue();
+    const calls: number[] = [];
+    const first = new Uint8Array([1]);
+    queue.push(first, () => calls.push(1));
+    queue.push(new Uint8Array([2, 3]), () => calls.push(2));
+    queue.push(new Uint8Array([4]));
+    const taken = queue.take()!;
+    assert.deepEqual(calls, [1, 2]);
+    first[0] = 9; // reusing the chunk no longer changes what is written
+    assert.deepEqual(taken, new Uint8Array([1, 2, 3, 4]));
+    queue.finished();
+    assert.deepEqual(calls, [1, 2]);
+  });
+
+  it("keeps the callback of a partly written chunk with its rest", () => {
+    const queue = new WriteQueue();
+    const calls: string[] = [];
+    queue.push(new Uint8Array(COALESCE_LIMIT + 10), () => calls.push("big"));
+    const taken = queue.take()!;
+    queue.written(10);
+    queue.putBack(taken.subarray(10));
+    queue.finished(); // nothing was taken since the put-back
+    assert.deepEqual(calls, []);
+    assert.equal(queue.take()?.byteLength, COALESCE_LIMIT);
+    queue.written(COALESCE_LIMIT);
+    queue.finished();
+    assert.deepEqual(calls, ["big"]);
+  });
+
+  it("puts back the rest of a coalesced write with no callback: its chunks were reported when copied", () => {
+    const queue = new WriteQueue();
+    const calls: string[] = [];
+    queue.push(new Uint8Array(8), () => calls.push("rest"));
+    queue.push(new Uint8Array(8), () => calls.push("next"));
+    const taken = queue.take()!; // both, coalesced
+    assert.deepEqual(calls, ["rest", "next"]);
+    queue.written(4);
+    queue.putBack(taken.subarray(4));
+    queue.push(new Uint8Array(2), () => calls.push("last"));
+    assert.equal(queue.take()?.byteLength, 14);
+    assert.deepEqual(calls, ["rest", "next", "last"]);
+  });
+
+  it("clear() drops the callbacks without calling them (the runtime may still hold a chunk)", () => {
+    const queue = new WriteQueue();
+    const calls: string[] = [];
+    queue.push(new Uint8Array(COALESCE_LIMIT), () => calls.push("out"));
+    queue.push(new Uint8Array(COALESCE_LIMIT), () => calls.push("queued"));
+    queue.take();
+    queue.clear();
+    queue.finished();
+    assert.deepEqual(calls, []);
+  });
+});
+
 describe("ReadQueue and WriteQueue with many chunks queued", () => {
   it("ReadQueue reads each chunk without moving the queued ones (no Array#shift)", async () => {
     const queue = new ReadQueue(Infinity, recorder().flow);

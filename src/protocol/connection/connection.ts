@@ -23,7 +23,7 @@ import {
 import { HandshakeError, InvalidStateError, ProtocolError } from "../errors.ts";
 import type { ConnectionEvent } from "./events.ts";
 import type { Extension, NegotiatedExtension } from "../extensions/extension.ts";
-import { type Bytes, encodeFrame, type Frame } from "../frames/frame.ts";
+import { type AllocateFrame, type Bytes, encodeFrame, type Frame } from "../frames/frame.ts";
 import { FrameParser } from "../frames/frame_parser.ts";
 import {
   createHandshakeRequest,
@@ -87,7 +87,16 @@ export interface ConnectionOptions {
    * passes its runtime's uninitialized allocation.
    * @default `(length) => new Uint8Array(length)`
    */
-  readonly allocate?: (length: number) => Uint8Array;
+  readonly allocatePayload?: (length: number) => Uint8Array;
+  /**
+   * Where each masked frame of 64 payload bytes or more is encoded (a client's
+   * frames): a function returning a buffer of at least the given size, whose
+   * old contents do not matter. A driver can hand out reused buffers here and
+   * take each back once its transport has written the frame (the frame from
+   * {@linkcode Connection.dataToSend} is a view of the buffer).
+   * @default a new buffer per frame
+   */
+  readonly allocateFrame?: AllocateFrame;
   /**
    * Receives a record of every frame in and out (opcode, FIN, RSV bits and
    * payload length) and of the handshake's request and response. Off by
@@ -220,7 +229,8 @@ export class Connection implements ProtocolConnection {
   readonly side: "client" | "server";
   #endpoint: Endpoint<ConnectionEvent, TraceRecord>;
   #randomBytes: RandomBytes;
-  #allocate: ((length: number) => Uint8Array) | undefined;
+  #allocatePayload: ((length: number) => Uint8Array) | undefined;
+  #allocateFrame: AllocateFrame | undefined;
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
   #maxFrameSize: number;
@@ -248,7 +258,8 @@ export class Connection implements ProtocolConnection {
       (error) => this.#fail(error.closeCode, error),
     );
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
-    this.#allocate = options.allocate;
+    this.#allocatePayload = options.allocatePayload;
+    this.#allocateFrame = options.allocateFrame;
     this.#trace = options.trace;
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
     this.#maxMessageSize = limits.maxMessageSize;
@@ -309,7 +320,7 @@ export class Connection implements ProtocolConnection {
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
       checkPayloadPart: (part) => assembler.checkPayloadPart(part),
-      ...(this.#allocate === undefined ? {} : { allocate: this.#allocate }),
+      ...(this.#allocatePayload === undefined ? {} : { allocate: this.#allocatePayload }),
     });
     this.#endpoint.state = "open";
   }
@@ -628,7 +639,7 @@ export class Connection implements ProtocolConnection {
     // §5.3: a client masks every frame with a fresh, unpredictable key.
     const mask = this.side === "client" ? this.#randomBytes(4) : null;
     if (this.#trace !== undefined) this.traceFrame("out", opcode, fin, rsv, payload.length);
-    const chunks = encodeFrame({ fin, rsv, opcode, payload }, mask);
+    const chunks = encodeFrame({ fin, rsv, opcode, payload }, mask, this.#allocateFrame);
     for (const chunk of chunks) this.#endpoint.queue(chunk);
   }
 

@@ -109,6 +109,20 @@ function writeHeader(
 const SMALL_PAYLOAD = 64;
 
 /**
+ * Where {@linkcode encodeFrame} puts a masked frame of 64 payload bytes or
+ * more: returns a buffer of at least `size` bytes, whose contents do not
+ * matter (every byte that is used is overwritten). The frame is a view of its
+ * first `size` bytes or less. A pool of reused buffers saves allocating,
+ * zero-filling and faulting in fresh memory for each large frame; the default
+ * allocates a new buffer.
+ */
+export type AllocateFrame = (size: number) => Uint8Array<ArrayBuffer>;
+
+function allocateNew(size: number): Bytes {
+  return new Uint8Array(size);
+}
+
+/**
  * Encodes a frame.
  *
  * With a `mask` (client to server, §5.3), the result is one new buffer
@@ -121,6 +135,8 @@ const SMALL_PAYLOAD = 64;
  *
  * @param frame The frame; `payload` is only read.
  * @param mask The 4-byte masking key, or `null` for an unmasked frame.
+ * @param allocate Where a masked frame of 64 payload bytes or more goes
+ * (see {@linkcode AllocateFrame}); a new buffer by default.
  * @returns The chunks to write, in order.
  * @throws {RangeError} When `opcode` or `rsv` do not fit their bits.
  *
@@ -135,7 +151,11 @@ const SMALL_PAYLOAD = 64;
  * assert.equal(new TextDecoder().decode(payload), "Hello"); // untouched
  * ```
  */
-export function encodeFrame(frame: Frame, mask: Uint8Array | null): Bytes[] {
+export function encodeFrame(
+  frame: Frame,
+  mask: Uint8Array | null,
+  allocate: AllocateFrame = allocateNew,
+): Bytes[] {
   const { fin, rsv, opcode, payload } = frame;
   if (opcode < 0 || opcode > 0xf || !Number.isInteger(opcode)) {
     throw new RangeError(`Cannot encode frame: opcode ${opcode} is not a 4-bit number`);
@@ -159,11 +179,22 @@ export function encodeFrame(frame: Frame, mask: Uint8Array | null): Bytes[] {
     for (let i = 0; i < length; i++) buffer[start + i] = payload[i]! ^ mask[i & 3]!;
     return [buffer];
   }
-  // Pad the front so that the payload begins at a multiple of 4.
+  // Pad the front so that the payload begins at a multiple of 4 (of the
+  // buffer's own addresses when it starts on one, as new and pooled ones do).
   const pad = (4 - (headLength & 3)) & 3;
-  const buffer = new Uint8Array(pad + headLength + length);
+  const size = pad + headLength + length;
+  const buffer = allocate(size);
+  if (buffer.length < size) {
+    throw new RangeError(
+      `Cannot encode frame: the allocator returned ${buffer.length} of ${size} bytes`,
+    );
+  }
   const start = writeHeader(buffer, pad, fin, rsv, opcode, length, mask);
   buffer.set(payload, start);
-  maskInPlace(new Uint8Array(buffer.buffer, start, length), mask);
-  return [pad === 0 ? buffer : new Uint8Array(buffer.buffer, pad, headLength + length)];
+  maskInPlace(new Uint8Array(buffer.buffer, buffer.byteOffset + start, length), mask);
+  return [
+    pad === 0 && buffer.length === size
+      ? buffer
+      : new Uint8Array(buffer.buffer, buffer.byteOffset + pad, headLength + length),
+  ];
 }

@@ -43,7 +43,8 @@ import {
 import type { ConnectionState } from "../connection/state.ts";
 
 /** Settings of {@linkcode ServerConnection}. */
-export interface ServerConnectionOptions extends Omit<ConnectionOptions, "randomBytes"> {
+export interface ServerConnectionOptions
+  extends Omit<ConnectionOptions, "randomBytes" | "allocateFrame"> {
   /**
    * The largest request head accepted, and the most bytes a client may
    * send before the handshake is answered. 16 KiB, as for responses:

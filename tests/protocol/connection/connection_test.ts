@@ -1554,11 +1554,11 @@ describe("Driving a connection (the ./protocol loop)", () => {
   });
 });
 
-describe("Receiving a large payload (the allocate option)", () => {
-  it("Connection gathers a payload that spans reads into the buffer allocate gives, and hands it out as the message", () => {
+describe("Receiving a large payload (the allocatePayload option)", () => {
+  it("Connection gathers a payload that spans reads into the buffer allocatePayload gives, and hands it out as the message", () => {
     const allocated: Uint8Array[] = [];
     const client = openClient({
-      allocate: (length) => {
+      allocatePayload: (length) => {
         const bytes = new Uint8Array(length).fill(0xee);
         allocated.push(bytes);
         return bytes;

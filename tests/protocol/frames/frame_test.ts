@@ -244,6 +244,59 @@ describe("5.3. Client-to-Server Masking", () => {
   });
 });
 
+describe("encodeFrame's allocate (reused buffers for masked frames)", () => {
+  it("encodes a masked frame of 64 bytes or more into the allocated buffer, whatever it held before", () => {
+    for (const length of [64, 125, 126, 1000, 65535, 65536, 70_001]) {
+      const payload = random(length);
+      const [expected] = encodeFrame({ fin: true, rsv: 0, opcode: 0x2, payload }, KEY);
+      const dirty = new Uint8Array(length + 64).fill(0xa5);
+      const sizes: number[] = [];
+      const [out] = encodeFrame({ fin: true, rsv: 0, opcode: 0x2, payload }, KEY, (size) => {
+        sizes.push(size);
+        return dirty.subarray(0, size);
+      });
+      assert.equal(out!.buffer, dirty.buffer, `length ${length}`);
+      assert.deepEqual(out, expected, `length ${length}`);
+      // One call, for the frame and at most 3 bytes of alignment padding.
+      assert.equal(sizes.length, 1);
+      assert.ok(sizes[0]! - out!.length <= 3);
+    }
+  });
+
+  it("uses only the first `size` bytes of a longer buffer and is right at any byteOffset", () => {
+    const payload = random(5000);
+    const [expected] = encodeFrame({ fin: true, rsv: 0, opcode: 0x1, payload }, KEY);
+    for (let offset = 0; offset < 8; offset++) {
+      const backing = new Uint8Array(offset + 6000).fill(0x5a);
+      const [out] = encodeFrame(
+        { fin: true, rsv: 0, opcode: 0x1, payload },
+        KEY,
+        () => backing.subarray(offset),
+      );
+      assert.deepEqual(out, expected, `offset ${offset}`);
+      assert.ok(backing.subarray(offset + 5000 + 14).every((byte) => byte === 0x5a));
+    }
+  });
+
+  it("does not call allocate for small or unmasked frames", () => {
+    const allocate = () => assert.fail("allocate was called");
+    encodeFrame({ fin: true, rsv: 0, opcode: 0x2, payload: random(63) }, KEY, allocate);
+    encodeFrame({ fin: true, rsv: 0, opcode: 0x2, payload: random(1000) }, null, allocate);
+  });
+
+  it("refuses a buffer shorter than asked for", () => {
+    assert.throws(
+      () =>
+        encodeFrame(
+          { fin: true, rsv: 0, opcode: 0x2, payload: random(100) },
+          KEY,
+          (size) => new Uint8Array(size - 1),
+        ),
+      RangeError,
+    );
+  });
+});
+
 describe("5.1. Overview", () => {
   it("encodeFrame without a mask returns the header and the caller's payload itself, not a copy", () => {
     const payload = random(300);

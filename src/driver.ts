@@ -29,6 +29,9 @@ import type { Bytes, Transport } from "./transport/types.ts";
  */
 export const READ_PAUSE_BACKLOG = 64 * 1024 * 1024;
 
+/** The settled promise whose reactions run the deferred flushes. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * Chunks of at least this many bytes are written on their own; smaller ones
  * written in the same flush are copied into one write. Frames in buffers of
@@ -203,13 +206,26 @@ export class Driver {
     this.#unflushedBytes += bytes;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      queueMicrotask(() => {
-        this.#flushScheduled = false;
-        this.#afterInput();
-      });
+      // A reaction of a settled promise runs in the same microtask queue as
+      // queueMicrotask, at a fraction of its cost on Node (whose
+      // queueMicrotask makes an AsyncResource per call: ~0.4 µs, in every
+      // echo round trip).
+      RESOLVED.then(this.#scheduledFlush);
     }
     return bytes;
   }
+
+  /** The flush {@linkcode Driver.send} defers; what it throws is reported as queueMicrotask would. */
+  #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    try {
+      this.#afterInput();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  };
 
   /** Runs `action` on the connection and processes its output and events now. */
   act(action: (connection: ProtocolConnection) => void): void {

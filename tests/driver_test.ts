@@ -97,6 +97,24 @@ describe("Driver step 3: writing dataToSend()", () => {
     assert.equal(driver.bufferedAmount, 0);
   });
 
+  it("defers the flush with a promise reaction, not queueMicrotask (an AsyncResource per call on Node)", async () => {
+    const { driver, server } = setup();
+    const original = globalThis.queueMicrotask;
+    let queued = 0;
+    globalThis.queueMicrotask = (callback) => {
+      queued++;
+      original(callback);
+    };
+    try {
+      driver.send((c) => c.sendText("a"));
+      await Promise.resolve();
+    } finally {
+      globalThis.queueMicrotask = original;
+    }
+    assert.equal(queued, 0);
+    assert.deepEqual(decode((await server.read())!), [[OP.Text, "a"]]);
+  });
+
   it("writes the sends of separate ticks separately", async () => {
     const { driver, server } = setup();
     driver.send((c) => c.sendText("one"));

@@ -534,6 +534,14 @@ class DenoTransport implements Transport {
         this.#queue.finished();
       }
       if (this.#writeClosed && !this.#shut && !this.#released) {
+        if (this.#eof && !this.tls) {
+          // The peer ended first (the usual close): closing the resource
+          // sends our FIN, so no separate shutdown (TLS keeps it: closeWrite
+          // sends close_notify).
+          this.#shut = true;
+          this.close();
+          return;
+        }
         await this.#track(this.#conn.closeWrite());
         this.#shut = true;
         this.#finishIfDone();

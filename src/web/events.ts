@@ -184,6 +184,9 @@ function endBatch(): void {
   batchStamp = -1;
 }
 
+/** A settled promise: its reaction ends the batch at the microtask checkpoint (cheaper than queueMicrotask on Node). */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * The `timeStamp` of events created in this synchronous run (until the next
  * microtask checkpoint): the messages of one received chunk share it, to the
@@ -194,7 +197,7 @@ function endBatch(): void {
 function batchTimeStamp(): number {
   if (batchStamp < 0) {
     batchStamp = Date.now() - TIME_ORIGIN;
-    queueMicrotask(endBatch);
+    void RESOLVED.then(endBatch);
   }
   return batchStamp;
 }

@@ -276,6 +276,31 @@ describe("createBunConnector: reading", () => {
     assert.deepEqual(socket.calls, ["pause", "resume"]);
   });
 
+  it("copies a small chunk out of Bun's Buffer (no .buffer), and views a large one", async () => {
+    const { transport, socket, handler } = await connected();
+    /** A Buffer-like chunk that records whether its `.buffer` was read. */
+    class Chunk extends Uint8Array {
+      bufferRead = false;
+      override get buffer(): ArrayBuffer {
+        this.bufferRead = true;
+        return super.buffer as ArrayBuffer;
+      }
+    }
+    const small = new Chunk([1, 2, 3]);
+    handler.data(socket, small);
+    const smallRead = (await transport.read())!;
+    assert.equal(small.bufferRead, false, "a small chunk is copied, its ArrayBuffer never made");
+    assert.equal(Object.getPrototypeOf(smallRead), Uint8Array.prototype);
+    assert.deepEqual(smallRead, new Uint8Array([1, 2, 3]));
+    const large = new Chunk(4096).fill(7);
+    handler.data(socket, large);
+    const largeRead = (await transport.read())!;
+    assert.equal(Object.getPrototypeOf(largeRead), Uint8Array.prototype);
+    assert.equal(largeRead.length, 4096);
+    large[0] = 9;
+    assert.equal(largeRead[0], 9, "a large chunk is a view of the same bytes, not a copy");
+  });
+
   it("hands data straight to a pending read", async () => {
     const { transport, socket, handler } = await connected({ readHighWaterMark: 1 });
     const reading = transport.read();
@@ -355,6 +380,21 @@ describe("createBunConnector: writing and closing", () => {
     await transport.closed;
     assert.deepEqual(await transport.read(), new Uint8Array([9]), "data before the end is kept");
     assert.equal(await transport.read(), null);
+  });
+
+  it("after the peer's end, closeWrite() writes the queued bytes and ends the socket without a shutdown()", async () => {
+    const { transport, socket, handler } = await connected();
+    handler.end(socket);
+    assert.equal(await transport.read(), null);
+    socket.capacity = 0;
+    transport.write(new Uint8Array([1]));
+    transport.closeWrite();
+    assert.deepEqual(socket.calls, ["setNoDelay true"], "the queued bytes go first");
+    socket.drain();
+    // end() sends the FIN as it releases the socket: no shutdown() before it.
+    assert.deepEqual(socket.calls, ["setNoDelay true", "end"]);
+    assert.deepEqual(socket.written, [1]);
+    await transport.closed;
   });
 
   it("close() ends the socket, settles the pending read with null and drained()", async () => {

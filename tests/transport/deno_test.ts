@@ -457,6 +457,22 @@ describe("createDenoConnector: closing", () => {
     assert.equal(fake.conn.closed, true);
   });
 
+  it("after the peer's end, closeWrite() writes the queued bytes and closes without a separate shutdown", async () => {
+    const fake = fakeDeno();
+    const transport = await createDenoConnector(fake.deno)(target);
+    fake.conn.incoming.push(null);
+    assert.equal(await transport.read(), null);
+    fake.conn.hold();
+    transport.write(new Uint8Array([1]));
+    transport.closeWrite();
+    assert.equal(fake.conn.closed, false, "the queued bytes go first");
+    fake.conn.release();
+    await transport.closed;
+    // Closing the resource sends the FIN: no closeWrite (shutdown) call before it.
+    assert.deepEqual(fake.conn.events, ["setNoDelay true", "write", "close"]);
+    assert.deepEqual(fake.conn.joined(), [1]);
+  });
+
   it("close() is idempotent, settles the pending read with null and drops queued writes", async () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)(target);

@@ -38,7 +38,7 @@ import { OPCODE } from "../frames/opcode.ts";
 import { type RandomBytes, secureRandomBytes } from "../encoding/random.ts";
 import { canSendControl, canSendData, type ConnectionState, expectsClose } from "./state.ts";
 import { encodeUtf8 } from "../encoding/utf8.ts";
-import { parseWebSocketUrl, type WebSocketUrl } from "../http/url.ts";
+import { parseWebSocketUrlOnce, type WebSocketUrl } from "../http/url.ts";
 import type { HybiVersion, ProtocolVersion } from "../protocol_version.ts";
 
 /** Limits and settings common to both sides. Every limit is finite by default. */
@@ -728,7 +728,7 @@ export class ClientConnection extends Connection {
    */
   constructor(url: string | URL | WebSocketUrl, options: ClientConnectionOptions = {}) {
     super("client", "connecting", options);
-    this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
+    this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrlOnce(url) : url;
     this.#protocols = options.protocols ?? [];
     this.#offers = options.extensions ?? [];
     this.#response = this.#endpoint.responseReader(options.maxHandshakeSize, CLIENT_LIMITS, {

@@ -36,7 +36,8 @@ const CHUNK = 0x2000;
 export function encodeBase64(data: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < data.length; i += CHUNK) {
-    binary += String.fromCharCode(...data.subarray(i, i + CHUNK));
+    // `apply` takes the typed array as it is, without the iterator protocol of a spread.
+    binary += String.fromCharCode.apply(null, data.subarray(i, i + CHUNK) as unknown as number[]);
   }
   return btoa(binary);
 }

@@ -33,15 +33,20 @@ const INITIAL_HASH = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0
  * @returns The 20-byte digest.
  */
 export function sha1(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  const hash = [...INITIAL_HASH];
-  const block = new Uint8Array(64);
-  const words = new Uint32Array(80);
+  // One hash per connection (the handshake's accept key): the scratch
+  // buffers are the module's, reused, rather than three typed arrays and two
+  // DataViews per call. The function is synchronous, so never re-entered.
+  const hash = HASH;
+  hash.set(INITIAL_HASH);
+  const block = BLOCK;
+  const words = WORDS;
   const fullBlocks = Math.floor(data.length / 64);
   for (let i = 0; i < fullBlocks; i++) {
     compress(hash, data.subarray(i * 64, i * 64 + 64), words);
   }
   // FIPS 180-4 §5.1.1: append a 1 bit, zeros, then the 64-bit message length in bits.
   const rest = data.subarray(fullBlocks * 64);
+  block.fill(0);
   block.set(rest);
   block[rest.length] = 0x80;
   if (rest.length >= 56) {
@@ -49,18 +54,28 @@ export function sha1(data: Uint8Array): Uint8Array<ArrayBuffer> {
     block.fill(0);
   }
   const bitLength = data.length * 8;
-  const view = new DataView(block.buffer);
-  view.setUint32(56, Math.floor(bitLength / 0x1_0000_0000));
-  view.setUint32(60, bitLength >>> 0);
+  writeUint32(block, 56, Math.floor(bitLength / 0x1_0000_0000));
+  writeUint32(block, 60, bitLength >>> 0);
   compress(hash, block, words);
   const digest = new Uint8Array(20);
-  const out = new DataView(digest.buffer);
-  for (let i = 0; i < 5; i++) out.setUint32(i * 4, hash[i]!);
+  for (let i = 0; i < 5; i++) writeUint32(digest, i * 4, hash[i]!);
   return digest;
 }
 
-/** FIPS 180-4 §6.1.2: processes one 512-bit block into `hash`. */
-function compress(hash: number[], block: Uint8Array, w: Uint32Array): void {
+/** Scratch state of {@linkcode sha1}: the hash, one padded block, the message schedule. */
+const HASH = new Int32Array(5);
+const BLOCK = new Uint8Array(64);
+const WORDS = new Uint32Array(80);
+
+/** Writes `value` big-endian at `offset`. */
+function writeUint32(target: Uint8Array, offset: number, value: number): void {
+  target[offset] = value >>> 24;
+  target[offset + 1] = value >>> 16;
+  target[offset + 2] = value >>> 8;
+  target[offset + 3] = value;
+}
+
+function compress(hash: Int32Array, block: Uint8Array, w: Uint32Array): void {
   for (let t = 0; t < 16; t++) {
     w[t] = (block[t * 4]! << 24) | (block[t * 4 + 1]! << 16) | (block[t * 4 + 2]! << 8) |
       block[t * 4 + 3]!;
@@ -69,7 +84,11 @@ function compress(hash: number[], block: Uint8Array, w: Uint32Array): void {
     const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
     w[t] = (x << 1) | (x >>> 31);
   }
-  let [a, b, c, d, e] = hash as [number, number, number, number, number];
+  let a = hash[0]!;
+  let b = hash[1]!;
+  let c = hash[2]!;
+  let d = hash[3]!;
+  let e = hash[4]!;
   for (let t = 0; t < 80; t++) {
     // FIPS 180-4 §4.1.1 (functions f_t) and §4.2.1 (constants K_t).
     let f: number;

@@ -184,9 +184,11 @@ export class HeadScanner {
 
 /** Latin-1 ("isomorphic") decoding: one code unit per byte, as Fetch decodes header bytes. */
 function latin1(bytes: Uint8Array): string {
+  // `apply` takes the typed array as it is; a spread (`...bytes`) would walk
+  // it with the iterator protocol, which showed in the connection-setup profile.
   let text = "";
   for (let i = 0; i < bytes.length; i += 4096) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 4096));
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
   }
   return text;
 }
@@ -236,6 +238,11 @@ export function parseHeaderLines(
   return headers;
 }
 
+/** RFC 9110 §5.6.3: OWS = *( SP / HTAB ). */
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
 /** RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. */
 function parseHeaderLine(
   line: string,
@@ -250,7 +257,12 @@ function parseHeaderLine(
   // RFC 9112 §5.1: "No whitespace is allowed between the field name and colon";
   // RFC 9110 §5.1: field-name = token.
   if (!TOKEN.test(name)) throw malformed(`invalid header line ${quote(line)}`);
-  const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+  // OWS (SP / HTAB) around the value is not part of it; cut by index, not by a regex replace.
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && isOws(line.charCodeAt(start))) start++;
+  while (end > start && isOws(line.charCodeAt(end - 1))) end--;
+  const value = line.slice(start, end);
   // RFC 9110 §5.5: CR, LF and NUL in a value are invalid and dangerous; other controls are invalid.
   if (!FIELD_VALUE.test(value)) {
     throw malformed(`invalid character in the value of header ${quote(name)}`);

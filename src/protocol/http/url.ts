@@ -29,6 +29,40 @@ export interface WebSocketUrl {
   readonly password: string;
 }
 
+/** The last URL text {@linkcode parseWebSocketUrlOnce} parsed, and its (frozen) result. */
+let lastText: string | null = null;
+let lastUrl: Readonly<WebSocketUrl> | null = null;
+
+/**
+ * {@linkcode parseWebSocketUrl} for the connections, remembering the last
+ * URL text: a client that connects to the same URL again and again (a
+ * reconnect loop, a pool) parses it once. The result is frozen, since
+ * connections share it.
+ *
+ * @example
+ * ```ts
+ * import { parseWebSocketUrlOnce } from "./url.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const first = parseWebSocketUrlOnce("ws://example.com/chat");
+ * assert.equal(parseWebSocketUrlOnce("ws://example.com/chat"), first);
+ * assert.ok(Object.isFrozen(first));
+ * assert.equal(parseWebSocketUrlOnce("ws://example.com/other").resource, "/other");
+ * ```
+ *
+ * @param input An absolute URL.
+ * @returns The parsed URL, possibly the one returned last time.
+ * @throws {SyntaxError} As {@linkcode parseWebSocketUrl}.
+ */
+export function parseWebSocketUrlOnce(input: string | URL): Readonly<WebSocketUrl> {
+  const text = String(input);
+  if (text === lastText && lastUrl !== null) return lastUrl;
+  const url = Object.freeze(parseWebSocketUrl(text));
+  lastText = text;
+  lastUrl = url;
+  return url;
+}
+
 /**
  * Parses a WebSocket URL the way `new WebSocket(url)` does (WHATWG
  * WebSockets, constructor steps 1-7): parse with the URL parser against

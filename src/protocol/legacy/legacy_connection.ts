@@ -63,7 +63,7 @@ import type { LegacyVersion } from "../protocol_version.ts";
 import { secureRandomBytes } from "../encoding/random.ts";
 import type { ConnectionState } from "../connection/state.ts";
 import { encodeUtf8, isValidUtf8 } from "../encoding/utf8.ts";
-import { parseWebSocketUrl, type WebSocketUrl } from "../http/url.ts";
+import { parseWebSocketUrlOnce, type WebSocketUrl } from "../http/url.ts";
 
 /** How `LegacyClientConnection` reaches the state it shares with `LegacyConnection` (set there). */
 let endpointOf: (connection: LegacyConnection) => Endpoint<ConnectionEvent, TraceRecord>;
@@ -456,7 +456,7 @@ export class LegacyClientConnection extends LegacyConnection {
    */
   constructor(url: string | URL | WebSocketUrl, options: LegacyClientConnectionOptions) {
     super("client", options.protocolVersion, "connecting", options);
-    this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrl(url) : url;
+    this.url = typeof url === "string" || url instanceof URL ? parseWebSocketUrlOnce(url) : url;
     this.origin = options.origin ?? defaultLegacyOrigin(this.url);
     this.#protocols = options.protocols ?? [];
     this.#response = this.#endpoint.responseReader(options.maxHandshakeSize, {

@@ -1,6 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { basicAuthorization, parseWebSocketUrl } from "../../../src/protocol/http/url.ts";
+import {
+  basicAuthorization,
+  parseWebSocketUrl,
+  parseWebSocketUrlOnce,
+} from "../../../src/protocol/http/url.ts";
 import { URL_ERROR_VECTORS, URL_VECTORS } from "../../vectors/urls.ts";
 import {
   describeSeedVectors,
@@ -99,5 +103,31 @@ describe("basicAuthorization (RFC 7617 §2)", () => {
       assert.equal(error.message, 'Cannot build Authorization header: the username contains ":"');
       return true;
     });
+  });
+});
+
+describe("parseWebSocketUrlOnce (the connections' parse, remembering the last URL)", () => {
+  it("parses a URL once while it is the same text, and gives the same result as parseWebSocketUrl", () => {
+    const text = "ws://127.0.0.1:8080/conn?x=1";
+    const first = parseWebSocketUrlOnce(text);
+    assert.deepEqual({ ...first }, parseWebSocketUrl(text));
+    assert.equal(parseWebSocketUrlOnce(text), first, "the same text: the remembered result");
+    assert.equal(
+      parseWebSocketUrlOnce(new URL(text)),
+      first,
+      "a URL object serializes to the same text",
+    );
+    const other = parseWebSocketUrlOnce("http://example.com/");
+    assert.notEqual(other, first);
+    assert.equal(other.href, "ws://example.com/");
+    assert.notEqual(parseWebSocketUrlOnce(text), first, "only the last URL is remembered");
+  });
+
+  it("freezes what it shares, and does not remember a URL it refuses", () => {
+    const url = parseWebSocketUrlOnce("wss://example.com/a");
+    assert.ok(Object.isFrozen(url));
+    assert.throws(() => parseWebSocketUrlOnce("ftp://example.com/"), SyntaxError);
+    assert.throws(() => parseWebSocketUrlOnce("ftp://example.com/"), SyntaxError);
+    assert.equal(parseWebSocketUrlOnce("wss://example.com/a"), url);
   });
 });

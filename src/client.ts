@@ -18,7 +18,11 @@ import { isLegacyVersion } from "./protocol/protocol_version.ts";
 import type { ConnectionEvent } from "./protocol/connection/events.ts";
 import { HandshakeError, ProtocolError } from "./protocol/errors.ts";
 import type { Connector, TlsOptions, Transport } from "./transport/types.ts";
-import { getDefaultConnector, isDefaultConnectorOverridden } from "./transport/select.ts";
+import {
+  getDefaultConnector,
+  isDefaultConnectorOverridden,
+  uninitializedAllocator,
+} from "./transport/select.ts";
 import { type NetworkOptions, openRoute, planRoute, type Route, splitUnixUrl } from "./connect.ts";
 import { nextHop, type RedirectOptions, redirectPolicy, withChain } from "./redirect.ts";
 import { clientDeflateOffer } from "./deflate/client_offer.ts";
@@ -28,7 +32,7 @@ import type { PerMessageDeflateOptions } from "./protocol/extensions/permessage_
 /** Options of both `WebSocket` and `WebSocketStream`, beyond what browsers offer. */
 export interface ClientOptions
   extends
-    Omit<ClientConnectionOptions, "protocols" | "allocateFrame">,
+    Omit<ClientConnectionOptions, "protocols" | "allocatePayload" | "allocateFrame">,
     NetworkOptions,
     RedirectOptions {
   /**
@@ -156,6 +160,15 @@ export function closeCause(failure: unknown, error: unknown, transportError: unk
   return error ?? null;
 }
 
+/**
+ * The core's `allocatePayload` option for every client: the runtime's allocation
+ * of uninitialized bytes for large received payloads, found once (none on Deno).
+ */
+const ALLOCATE: { readonly allocatePayload?: (length: number) => Uint8Array } = (() => {
+  const allocatePayload = uninitializedAllocator();
+  return allocatePayload === undefined ? {} : { allocatePayload };
+})();
+
 /** {@linkcode ClientOptions} plus what each API layer tells {@linkcode startClient}. */
 export interface StartOptions extends ClientOptions {
   /** Whether incoming frames are being read (see `HeartbeatOptions.isReading`). */
@@ -207,6 +220,7 @@ export function startClient(
   // Each hop offers fresh extension instances (permessage-deflate keeps per-connection state).
   const connectionOptions = () => ({
     ...options,
+    ...ALLOCATE,
     protocols,
     // Large frames go into reused buffers, taken back when written (see ./_frame_pool.ts).
     allocateFrame: framePool.allocate,

@@ -138,6 +138,112 @@ export function isDefaultConnectorOverridden(): boolean {
 }
 
 /**
+ * The running runtime's allocation of uninitialized bytes, for the core's
+ * `allocate` option (the buffer a large received payload is gathered into,
+ * which the parser overwrites whole): `Bun.allocUnsafe` on Bun,
+ * `Buffer.allocUnsafeSlow` on Node (as a plain `Uint8Array` over the
+ * Buffer's own `ArrayBuffer`, so that `slice()` copies as users expect).
+ * Skipping the zeroing halves the cost of allocating a 1 MiB payload on
+ * Node and more on Bun (measured).
+ *
+ * @param globals The object to inspect; defaults to `globalThis`.
+ * @returns The allocator, or `undefined` where the runtime has none (Deno),
+ * so that the core zeroes as usual.
+ *
+ * @example Fake globals
+ * ```ts
+ * import { uninitializedAllocator } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const allocate = uninitializedAllocator({ Bun: { connect() {}, allocUnsafe: (n: number) => new Uint8Array(n) } })!;
+ * assert.equal(allocate(8).length, 8);
+ * assert.equal(uninitializedAllocator({}), undefined);
+ * ```
+ */
+export function uninitializedAllocator(
+  globals: object = globalThis,
+): ((length: number) => Uint8Array) | undefined {
+  const runtime = detectRuntime(globals);
+  if (runtime === "deno") return undefined;
+  if (runtime === "bun") {
+    const { Bun } = globals as { Bun: { allocUnsafe?: (length: number) => Uint8Array } };
+    const allocUnsafe = Bun.allocUnsafe;
+    if (typeof allocUnsafe !== "function") return undefined;
+    return (length) => allocUnsafe(length);
+  }
+  const { Buffer } = globals as {
+    Buffer?: { allocUnsafeSlow?: (length: number) => Uint8Array<ArrayBuffer> };
+  };
+  const allocUnsafeSlow = Buffer?.allocUnsafeSlow;
+  if (typeof allocUnsafeSlow !== "function") return undefined;
+  return (length) => {
+    const bytes = allocUnsafeSlow(length);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  };
+}
+
+/** The running runtime's {@linkcode uninitializedAllocator}, found once. */
+const RUNTIME_ALLOCATE = uninitializedAllocator();
+
+/** Below this many bytes, zeroing costs less than the runtime's unsafe allocation call. */
+const UNINITIALIZED_FROM = 8192;
+
+/**
+ * Copies bytes into a new `Uint8Array` that is the whole of an
+ * `ArrayBuffer` of its own: for the API layers, which hand out a received
+ * message apart from the chunk it arrived in. Large copies skip zeroing the
+ * new memory first (see {@linkcode uninitializedAllocator}).
+ *
+ * @param bytes The bytes.
+ * @returns The copy.
+ *
+ * @example
+ * ```ts
+ * import { copyBytes } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunk = new Uint8Array([1, 2, 3, 4]);
+ * const copy = copyBytes(chunk.subarray(1, 3));
+ * assert.deepEqual([...copy], [2, 3]);
+ * assert.equal(copy.buffer.byteLength, 2);
+ * ```
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const length = bytes.length;
+  if (RUNTIME_ALLOCATE === undefined || length < UNINITIALIZED_FROM) return bytes.slice();
+  const copy = RUNTIME_ALLOCATE(length) as Uint8Array<ArrayBuffer>;
+  copy.set(bytes);
+  return copy;
+}
+
+/**
+ * Copies bytes into a new `ArrayBuffer`, as {@linkcode copyBytes}. Small
+ * copies go through `new ArrayBuffer` and `set()`, the fastest on all three
+ * runtimes (2x `ArrayBuffer#slice` on V8; a small typed array's `buffer` is
+ * slow on Bun, which must materialize it).
+ *
+ * @param bytes The bytes.
+ * @returns The copy.
+ *
+ * @example
+ * ```ts
+ * import { copyToArrayBuffer } from "./select.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const chunk = new Uint8Array([1, 2, 3, 4]);
+ * assert.deepEqual(new Uint8Array(copyToArrayBuffer(chunk.subarray(2))), new Uint8Array([3, 4]));
+ * ```
+ */
+export function copyToArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (RUNTIME_ALLOCATE !== undefined && bytes.length >= UNINITIALIZED_FROM) {
+    return copyBytes(bytes).buffer;
+  }
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+/**
  * Reads the process environment, for the client's `proxy: "env"`.
  *
  * @param globals The object to inspect; defaults to `globalThis`.

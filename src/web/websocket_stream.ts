@@ -21,6 +21,7 @@ import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import type { PingOptions } from "../keepalive.ts";
 import { type BufferSource, bufferSourceBytes, domSyntaxError } from "./_webidl.ts";
 import { ownerError, validateOptions, WEBSOCKET_STREAM_OPTIONS } from "../_options.ts";
+import { copyBytes } from "../transport/select.ts";
 import {
   closeFailure,
   validateCloseInfo,
@@ -302,7 +303,7 @@ export class WebSocketStream {
           // size bounds memory (a view would keep the whole chunk alive).
           this.#readController?.enqueue(
             typeof data !== "string" && data.byteLength * 2 < data.buffer.byteLength
-              ? data.slice()
+              ? copyBytes(data)
               : data,
           );
         }

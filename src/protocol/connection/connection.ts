@@ -80,6 +80,15 @@ export interface ConnectionOptions {
    */
   readonly randomBytes?: RandomBytes;
   /**
+   * Allocates the buffer a received payload that spans reads is gathered
+   * into: a `Uint8Array` of exactly `length` bytes over an `ArrayBuffer` of
+   * its own, whose bytes need not be zeroed (every one is written before
+   * the payload is used; see `FrameParserOptions.allocate`). The client
+   * passes its runtime's uninitialized allocation.
+   * @default `(length) => new Uint8Array(length)`
+   */
+  readonly allocatePayload?: (length: number) => Uint8Array;
+  /**
    * Where each masked frame of 64 payload bytes or more is encoded (a client's
    * frames): a function returning a buffer of at least the given size, whose
    * old contents do not matter. A driver can hand out reused buffers here and
@@ -220,6 +229,7 @@ export class Connection implements ProtocolConnection {
   readonly side: "client" | "server";
   #endpoint: Endpoint<ConnectionEvent, TraceRecord>;
   #randomBytes: RandomBytes;
+  #allocatePayload: ((length: number) => Uint8Array) | undefined;
   #allocateFrame: AllocateFrame | undefined;
   #trace: ((record: TraceRecord) => void) | undefined;
   #maxMessageSize: number;
@@ -248,6 +258,7 @@ export class Connection implements ProtocolConnection {
       (error) => this.#fail(error.closeCode, error),
     );
     this.#randomBytes = options.randomBytes ?? secureRandomBytes;
+    this.#allocatePayload = options.allocatePayload;
     this.#allocateFrame = options.allocateFrame;
     this.#trace = options.trace;
     const limits = sizeLimits(options, DEFAULT_LIMITS.maxMessageSize);
@@ -309,6 +320,7 @@ export class Connection implements ProtocolConnection {
       expectMask: this.side === "server",
       checkHeader: (fin, rsv, opcode, length) => assembler.checkHeader(fin, rsv, opcode, length),
       checkPayloadPart: (part) => assembler.checkPayloadPart(part),
+      ...(this.#allocatePayload === undefined ? {} : { allocate: this.#allocatePayload }),
     });
     this.#endpoint.state = "open";
   }

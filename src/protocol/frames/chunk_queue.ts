@@ -33,6 +33,34 @@ export class ChunkQueue {
   }
 
   /**
+   * The chunk reading starts in (at {@linkcode ChunkQueue.offset}), or
+   * `undefined` when the queue is empty: for a parser's fast path over
+   * bytes that lie in one chunk, which it then passes with
+   * {@linkcode ChunkQueue.skip}. The caller must not modify it.
+   */
+  get front(): Uint8Array | undefined {
+    return this.#chunks[this.#first];
+  }
+
+  /** Where reading starts in {@linkcode ChunkQueue.front}. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /**
+   * Passes `n` bytes of the front chunk, read in place through
+   * {@linkcode ChunkQueue.front}.
+   *
+   * @param n How many bytes, at most what is left of the front chunk.
+   */
+  skip(n: number): void {
+    const chunk = this.#chunks[this.#first]!;
+    this.#offset += n;
+    this.#byteLength -= n;
+    if (this.#offset === chunk.length) this.#advance();
+  }
+
+  /**
    * Appends a chunk. The queue keeps a reference: the caller must not
    * modify the chunk afterwards.
    *

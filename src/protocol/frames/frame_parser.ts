@@ -46,6 +46,18 @@ export interface FrameParserOptions {
    * payload that lies in one chunk comes whole with its frame instead.
    */
   readonly checkPayloadPart?: (part: Uint8Array) => void;
+  /**
+   * Allocates the buffer that gathers a payload spanning chunks: a
+   * `Uint8Array` of exactly `length` bytes, the whole of an `ArrayBuffer`
+   * that nothing else uses. Its bytes need not be zeroed: the parser writes
+   * every one of them before the frame is returned, and never exposes the
+   * buffer before (a payload part handed to `checkPayloadPart` is only
+   * what was written). A driver passes its runtime's uninitialized
+   * allocation (e.g. Node's `Buffer.allocUnsafeSlow`), which saves zeroing
+   * each large payload before it is overwritten.
+   * @default `(length) => new Uint8Array(length)`
+   */
+  readonly allocate?: (length: number) => Uint8Array;
 }
 
 const STATE = {
@@ -81,6 +93,7 @@ export class FrameParser {
   #expectMask: boolean;
   #checkHeader: FrameParserOptions["checkHeader"];
   #checkPayloadPart: FrameParserOptions["checkPayloadPart"];
+  #allocate: (length: number) => Uint8Array;
   // The frame being parsed.
   #fin = false;
   #rsv = 0;
@@ -102,6 +115,7 @@ export class FrameParser {
     this.#expectMask = options.expectMask;
     this.#checkHeader = options.checkHeader;
     this.#checkPayloadPart = options.checkPayloadPart;
+    this.#allocate = options.allocate ?? zeroed;
   }
 
   /**
@@ -128,6 +142,10 @@ export class FrameParser {
    * must not be used afterwards.
    */
   next(): Frame | null {
+    if (this.#state === STATE.Header) {
+      const frame = this.#frameInFrontChunk();
+      if (frame !== null) return frame;
+    }
     while (true) {
       switch (this.#state) {
         case STATE.Header:
@@ -146,6 +164,49 @@ export class FrameParser {
           return this.#readPayload();
       }
     }
+  }
+
+  /**
+   * The common case in one step: an unmasked data frame whose header (with
+   * a 7- or 16-bit length) and payload lie in the front chunk, as most
+   * frames a server sends. The same checks as the states below, in the same
+   * order, with the same outcome; `null`, having read nothing, for any
+   * other frame (masked, control, reserved opcode, 64-bit length, split
+   * across chunks, over a limit): the state machine takes it.
+   */
+  #frameInFrontChunk(): Frame | null {
+    const queue = this.#queue;
+    const chunk = queue.front;
+    if (chunk === undefined || this.#expectMask) return null;
+    const at = queue.offset;
+    const available = chunk.length - at;
+    if (available < 2) return null;
+    const b0 = chunk[at]!;
+    const opcode = b0 & 0x0f;
+    // Continuation, text or binary; the others have checks of their own.
+    if (opcode > 2) return null;
+    const b1 = chunk[at + 1]!;
+    // b1 < 126: MASK clear and a 7-bit length; 126: MASK clear and a 16-bit one.
+    let header = 2;
+    let length = b1;
+    if (b1 === 126) {
+      if (available < 4) return null;
+      header = 4;
+      length = (chunk[at + 2]! << 8) | chunk[at + 3]!;
+      if (length < 126) return null; // NON_MINIMAL_LENGTH
+    } else if (b1 > 126) {
+      return null;
+    }
+    if (available - header < length || length > this.#maxFrameSize) return null;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = (b0 >>> 4) & 0x7;
+    this.#checkHeader?.(fin, rsv, opcode, length);
+    // As ChunkQueue.consume: a view made with the constructor, a new empty array for no bytes.
+    const payload = length === 0
+      ? new Uint8Array(0)
+      : new Uint8Array(chunk.buffer, chunk.byteOffset + at + header, length);
+    queue.skip(header + length);
+    return { fin, rsv, opcode, payload };
   }
 
   /** First two bytes: FIN, RSV, opcode, MASK and the 7-bit length (§5.2). */
@@ -275,7 +336,14 @@ export class FrameParser {
           maskInPlace(payload, this.#mask);
         }
       } else {
-        this.#payload = new Uint8Array(length);
+        const payload = this.#allocate(length);
+        if (payload.length !== length) {
+          // A bug in the hook, not the peer's fault: the driver fails the connection with 1011.
+          throw new TypeError(
+            `Cannot gather payload: ${payload.length} bytes allocated for ${length}`,
+          );
+        }
+        this.#payload = payload;
         this.#received = 0;
         this.#gather();
         return null;
@@ -303,4 +371,8 @@ export class FrameParser {
     if (this.#mask !== null) maskInPlace(part, this.#mask, start & 3);
     this.#checkPayloadPart?.(part);
   }
+}
+
+function zeroed(length: number): Uint8Array {
+  return new Uint8Array(length);
 }

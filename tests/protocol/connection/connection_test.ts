@@ -1553,3 +1553,25 @@ describe("Driving a connection (the ./protocol loop)", () => {
     assert.notEqual(client.eventsReceived(), client.eventsReceived());
   });
 });
+
+describe("Receiving a large payload (the allocatePayload option)", () => {
+  it("Connection gathers a payload that spans reads into the buffer allocatePayload gives, and hands it out as the message", () => {
+    const allocated: Uint8Array[] = [];
+    const client = openClient({
+      allocatePayload: (length) => {
+        const bytes = new Uint8Array(length).fill(0xee);
+        allocated.push(bytes);
+        return bytes;
+      },
+    });
+    const payload = new Uint8Array(1000).map((_, i) => i & 0x7f);
+    const wire = new Uint8Array([0x82, 0x7e, 1000 >> 8, 1000 & 0xff, ...payload]);
+    client.receiveData(wire.subarray(0, 500));
+    client.receiveData(wire.subarray(500));
+    const [event] = client.eventsReceived();
+    assert.equal(allocated.length, 1);
+    assert.equal(event?.type, "message");
+    assert.equal(event.type === "message" && event.data, allocated[0]);
+    assert.deepEqual(allocated[0], payload);
+  });
+});

@@ -169,3 +169,27 @@ describe("5.2. Base Framing Protocol (reading received bytes)", () => {
     assert.deepEqual(read, expected);
   });
 });
+
+describe("ChunkQueue: reading in place (front, offset, skip)", () => {
+  it("shows the front chunk and the offset in it, and skip passes bytes to the next chunk", () => {
+    const queue = new ChunkQueue();
+    assert.equal(queue.front, undefined);
+    const a = new Uint8Array([1, 2, 3]);
+    const b = new Uint8Array([4, 5]);
+    queue.push(a);
+    queue.push(b);
+    assert.equal(queue.front, a);
+    assert.equal(queue.offset, 0);
+    queue.skip(2);
+    assert.equal(queue.front, a);
+    assert.equal(queue.offset, 2);
+    assert.equal(queue.byteLength, 3);
+    queue.skip(1);
+    assert.equal(queue.front, b);
+    assert.equal(queue.offset, 0);
+    assert.equal(queue.readByte(), 4);
+    queue.skip(1);
+    assert.equal(queue.front, undefined);
+    assert.equal(queue.byteLength, 0);
+  });
+});

@@ -326,3 +326,183 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+describe("FrameParser: the allocate option (gathering without zeroing)", () => {
+  /** A binary frame of `length` pattern bytes with a 64-bit length. */
+  function bigFrame(length: number): { wire: Uint8Array; payload: Uint8Array } {
+    const payload = patternPayload(length);
+    const wire = new Uint8Array(10 + length);
+    wire.set([
+      0x82,
+      0x7f,
+      0,
+      0,
+      0,
+      0,
+      length >>> 24,
+      (length >>> 16) & 0xff,
+      (length >>> 8) & 0xff,
+      length & 0xff,
+    ]);
+    wire.set(payload, 10);
+    return { wire, payload };
+  }
+
+  /** An allocator that hands out buffers full of garbage, and records each call. */
+  function dirtyAllocator() {
+    const calls: Uint8Array[] = [];
+    const allocate = (length: number) => {
+      const buffer = new Uint8Array(length).fill(0xee);
+      calls.push(buffer);
+      return buffer;
+    };
+    return { calls, allocate };
+  }
+
+  it("gathers a payload that spans chunks into one buffer from allocate, every byte overwritten, at every split", () => {
+    const { wire, payload } = bigFrame(70_000);
+    for (const split of [11, 12, 4096, 65_536, 70_009]) {
+      const { calls, allocate } = dirtyAllocator();
+      const parts: number[] = [];
+      const { frames, error } = parseChunks([wire.subarray(0, split), wire.subarray(split)], {
+        maxFrameSize: DEFAULT_MAX,
+        expectMask: false,
+        allocate,
+        checkPayloadPart: (part) => parts.push(...part),
+      });
+      assert.equal(error, null);
+      assert.equal(frames.length, 1);
+      assert.equal(calls.length, 1, `split ${split}: one allocation`);
+      assert.equal(calls[0]!.length, 70_000);
+      assert.equal(
+        frames[0]!.payload,
+        calls[0],
+        `split ${split}: the payload is the allocated buffer`,
+      );
+      assert.ok(sameBytes(frames[0]!.payload, payload), `split ${split}: no garbage left`);
+      // The hook sees written bytes only, never the allocator's garbage.
+      assert.ok(sameBytes(new Uint8Array(parts), payload), `split ${split}: the parts`);
+    }
+  });
+
+  it("gathers a payload byte by byte into the allocated buffer", () => {
+    const payload = patternPayload(300);
+    const wire = new Uint8Array([0x82, 0x7e, 300 >>> 8, 300 & 0xff, ...payload]);
+    const { calls, allocate } = dirtyAllocator();
+    const chunks = [...wire].map((byte) => new Uint8Array([byte]));
+    const { frames, error } = parseChunks(chunks, {
+      maxFrameSize: DEFAULT_MAX,
+      expectMask: false,
+      allocate,
+    });
+    assert.equal(error, null);
+    assert.equal(calls.length, 1);
+    assert.ok(sameBytes(frames[0]!.payload, payload));
+  });
+
+  it("does not call allocate for a payload that lies in one chunk (a view)", () => {
+    const { wire, payload } = bigFrame(70_000);
+    const { calls, allocate } = dirtyAllocator();
+    const { frames } = parseChunks([wire], {
+      maxFrameSize: DEFAULT_MAX,
+      expectMask: false,
+      allocate,
+    });
+    assert.equal(calls.length, 0);
+    assert.equal(frames[0]!.payload.buffer, wire.buffer);
+    assert.ok(sameBytes(frames[0]!.payload, payload));
+  });
+
+  it("unmasks a gathered payload in the allocated buffer (server side)", () => {
+    const payload = patternPayload(200);
+    const mask = [1, 2, 3, 4];
+    const wire = new Uint8Array(8 + 200);
+    wire.set([0x82, 0xfe, 0, 200, ...mask]);
+    for (let i = 0; i < 200; i++) wire[8 + i] = payload[i]! ^ mask[i & 3]!;
+    const { calls, allocate } = dirtyAllocator();
+    const { frames, error } = parseChunks([wire.subarray(0, 50), wire.subarray(50)], {
+      maxFrameSize: DEFAULT_MAX,
+      expectMask: true,
+      allocate,
+    });
+    assert.equal(error, null);
+    assert.equal(frames[0]!.payload, calls[0]);
+    assert.ok(sameBytes(frames[0]!.payload, payload));
+  });
+
+  it("refuses an allocation of the wrong length with a TypeError (a bug in the hook, not a protocol error)", () => {
+    const { wire } = bigFrame(70_000);
+    const { error } = parseChunks([wire.subarray(0, 100), wire.subarray(100)], {
+      maxFrameSize: DEFAULT_MAX,
+      expectMask: false,
+      allocate: (length) => new Uint8Array(length - 1),
+    });
+    assert.ok(error instanceof TypeError);
+    assert.equal(error.message, "Cannot gather payload: 69999 bytes allocated for 70000");
+  });
+});
+
+describe("FrameParser: frames that lie in one chunk (the one-step path)", () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+
+  it("reads a run of small unmasked data frames from one chunk as views into it, as it does byte by byte", () => {
+    const long = patternPayload(300);
+    const wire = new Uint8Array([
+      ...[0x81, 0x02, ...text("hi")],
+      ...[0x02, 0x00],
+      ...[0x80, 0x01, 0x21],
+      ...[0x89, 0x01, 0x70], // a ping: the state machine's path
+      ...[0x82, 0x7e, 300 >> 8, 300 & 0xff, ...long],
+    ]);
+    const options = { maxFrameSize: 1024, expectMask: false };
+    const whole = parseChunks([wire], options);
+    const bytewise = parseChunks([...wire].map((byte) => new Uint8Array([byte])), options);
+    assert.equal(whole.error, null);
+    assert.deepEqual(plain(whole.frames), plain(bytewise.frames));
+    assert.equal(whole.frames.length, 5);
+    const [hi, empty, bang, , big] = whole.frames;
+    assert.equal(hi!.payload.buffer, wire.buffer);
+    assert.equal(hi!.payload.byteOffset, 2);
+    assert.equal(empty!.payload.length, 0);
+    assert.equal(bang!.payload.byteOffset, 8);
+    assert.equal(big!.payload.buffer, wire.buffer);
+    assert.equal(big!.payload.byteOffset, wire.length - 300);
+  });
+
+  it("refuses in one chunk what it refuses byte by byte: a frame over maxFrameSize, a non-minimal 16-bit length, a header check", () => {
+    const cases: [Uint8Array, FrameParserOptions, string][] = [
+      [
+        new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
+        { maxFrameSize: 4, expectMask: false },
+        "FRAME_TOO_BIG",
+      ],
+      [
+        new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
+        { maxFrameSize: 64, expectMask: false },
+        "NON_MINIMAL_LENGTH",
+      ],
+      [
+        new Uint8Array([0x82, 0x01, 0x00]),
+        { maxFrameSize: 64, expectMask: true },
+        "UNMASKED_FRAME",
+      ],
+      [
+        new Uint8Array([0xc2, 0x01, 0x00]),
+        {
+          maxFrameSize: 64,
+          expectMask: false,
+          checkHeader: (_fin, rsv) => {
+            if (rsv !== 0) throw new ProtocolError("UNEXPECTED_RSV", "rsv");
+          },
+        },
+        "UNEXPECTED_RSV",
+      ],
+    ];
+    for (const [wire, options, code] of cases) {
+      const whole = parseChunks([wire], options);
+      const bytewise = parseChunks([...wire].map((byte) => new Uint8Array([byte])), options);
+      assert.equal((whole.error as ProtocolError).code, code);
+      assert.equal((bytewise.error as ProtocolError).code, code);
+    }
+  });
+});

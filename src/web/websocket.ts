@@ -621,17 +621,17 @@ export class WebSocket extends EventTarget {
   #otherMessageListeners: Set<string | object> | null = null;
   #messageListeners = 0;
 
+  /** MessageEvent's origin: "the serialization of url's origin" (ws://host:port). */
+  get #origin(): string {
+    return this.#originText ??= new URL(this.#url).origin;
+  }
+
   /**
    * "Fire an event named message" when `onmessage` is the only listener:
    * calls it as the dispatch would (`this` is the socket, the event is at
    * its target), and reports what it throws as the dispatch does, without
    * stopping the connection.
    */
-  /** MessageEvent's origin: "the serialization of url's origin" (ws://host:port). */
-  get #origin(): string {
-    return this.#originText ??= new URL(this.#url).origin;
-  }
-
   #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
     const event = new DirectMessageEvent(data, this.#origin, this);
     try {

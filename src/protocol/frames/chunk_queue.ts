@@ -26,6 +26,11 @@ export class ChunkQueue {
   #first = 0;
   #offset = 0;
   #byteLength = 0;
+  // The front chunk's buffer and byteOffset, read once per chunk: V8's
+  // `buffer` and `byteOffset` getters cost more than the view they serve
+  // (~20 of ~34 ns per 16-byte view on Node), and a view is made per message.
+  #frontBuffer: ArrayBufferLike | null = null;
+  #frontByteOffset = 0;
 
   /** The number of unread bytes. */
   get byteLength(): number {
@@ -45,6 +50,21 @@ export class ChunkQueue {
   /** Where reading starts in {@linkcode ChunkQueue.front}. */
   get offset(): number {
     return this.#offset;
+  }
+
+  /**
+   * A view of `n` bytes of the front chunk from `offset` (counted from the
+   * chunk's start, as {@linkcode ChunkQueue.offset}), sharing its memory;
+   * reads nothing. Made with the constructor, not `subarray()`: no species
+   * lookup, 2-4x faster per small view on JavaScriptCore and V8 (measured),
+   * and this runs once per received message.
+   *
+   * @param offset Where the view starts in the front chunk.
+   * @param n How many bytes, at least 1 and within the front chunk.
+   * @returns The view.
+   */
+  frontView(offset: number, n: number): Uint8Array {
+    return new Uint8Array(this.#frontBuffer!, this.#frontByteOffset + offset, n);
   }
 
   /**
@@ -68,6 +88,7 @@ export class ChunkQueue {
    */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
+    if (this.#first === this.#chunks.length) this.#setFront(chunk);
     this.#chunks.push(chunk);
     this.#byteLength += chunk.length;
   }
@@ -97,10 +118,7 @@ export class ChunkQueue {
     if (n === 0 || chunk === undefined) return new Uint8Array(0);
     const available = chunk.length - this.#offset;
     if (n <= available) {
-      // The constructor, not subarray(): no species lookup, 2-4x faster per
-      // small view on JavaScriptCore and V8 (measured), and this runs once
-      // per received message.
-      const view = new Uint8Array(chunk.buffer, chunk.byteOffset + this.#offset, n);
+      const view = this.frontView(this.#offset, n);
       this.#offset += n;
       this.#byteLength -= n;
       if (this.#offset === chunk.length) this.#advance();
@@ -141,6 +159,11 @@ export class ChunkQueue {
     return this.consume(this.#byteLength);
   }
 
+  #setFront(chunk: Uint8Array): void {
+    this.#frontBuffer = chunk.buffer;
+    this.#frontByteOffset = chunk.byteOffset;
+  }
+
   #advance(): void {
     this.#chunks[this.#first] = EMPTY;
     this.#first++;
@@ -148,7 +171,12 @@ export class ChunkQueue {
     if (this.#first === this.#chunks.length) {
       this.#chunks.length = 0;
       this.#first = 0;
-    } else if (this.#first >= 64 && this.#first * 2 >= this.#chunks.length) {
+      // Nothing keeps the consumed chunk's memory.
+      this.#frontBuffer = null;
+      return;
+    }
+    this.#setFront(this.#chunks[this.#first]!);
+    if (this.#first >= 64 && this.#first * 2 >= this.#chunks.length) {
       this.#chunks = this.#chunks.slice(this.#first);
       this.#first = 0;
     }

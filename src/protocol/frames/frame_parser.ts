@@ -202,9 +202,7 @@ export class FrameParser {
     const rsv = (b0 >>> 4) & 0x7;
     this.#checkHeader?.(fin, rsv, opcode, length);
     // As ChunkQueue.consume: a view made with the constructor, a new empty array for no bytes.
-    const payload = length === 0
-      ? new Uint8Array(0)
-      : new Uint8Array(chunk.buffer, chunk.byteOffset + at + header, length);
+    const payload = length === 0 ? new Uint8Array(0) : queue.frontView(at + header, length);
     queue.skip(header + length);
     return { fin, rsv, opcode, payload };
   }

@@ -192,4 +192,49 @@ describe("ChunkQueue: reading in place (front, offset, skip)", () => {
     assert.equal(queue.front, undefined);
     assert.equal(queue.byteLength, 0);
   });
+
+  it("ChunkQueue's frontView shares the front chunk's memory and reads its buffer once per chunk", () => {
+    // A chunk that counts the reads of its `buffer` and `byteOffset`
+    // getters: views are made from values kept when the chunk became the
+    // front, not from the getters per view (they cost more than the view).
+    class Counted extends Uint8Array {
+      reads = 0;
+      override get buffer(): ArrayBuffer {
+        this.reads++;
+        return super.buffer as ArrayBuffer;
+      }
+      override get byteOffset(): number {
+        this.reads++;
+        return super.byteOffset;
+      }
+    }
+    const backing = new ArrayBuffer(16);
+    new Uint8Array(backing).set([0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, 0]);
+    const a = new Counted(backing, 2, 6); // 1..6
+    const b = new Counted(backing, 8, 3); // 7..9
+    const queue = new ChunkQueue();
+    queue.push(a);
+    queue.push(b);
+    const reads = a.reads;
+    assert.ok(reads <= 2);
+    const views = [queue.frontView(0, 2), queue.frontView(2, 3), queue.frontView(5, 1)];
+    assert.deepEqual(views.map((view) => [...view]), [[1, 2], [3, 4, 5], [6]]);
+    for (const view of views) assert.equal(view.buffer, backing);
+    assert.equal(a.reads, reads);
+    assert.deepEqual([...queue.consume(4)], [1, 2, 3, 4]);
+    assert.equal(a.reads, reads);
+    queue.skip(2);
+    // b is the front now: its views start at its own offset.
+    assert.equal(queue.front, b);
+    assert.deepEqual([...queue.frontView(1, 2)], [8, 9]);
+    const readsOfB = b.reads;
+    assert.deepEqual([...queue.consume(1)], [7]);
+    assert.deepEqual([...queue.frontView(2, 1)], [9]);
+    assert.equal(b.reads, readsOfB);
+    // A chunk pushed into an emptied queue becomes the front.
+    queue.skip(2);
+    const c = new Uint8Array([42, 43]);
+    queue.push(c);
+    assert.deepEqual([...queue.frontView(1, 1)], [43]);
+  });
 });

@@ -350,10 +350,23 @@ export class Connection implements ProtocolConnection {
     if (parser === null || this.#endpoint.discards || this.#closeReceived !== null) return;
     parser.push(chunk);
     try {
-      let frame: Frame | null;
-      while ((frame = parser.next()) !== null) {
+      // Whole messages in one frame (the common case) go straight to a
+      // message event, without a Frame; the same checks and events as
+      // #receiveFrame's path, which the trace needs (it records frames).
+      const assembler = this.#trace === undefined ? this.#assembler! : null;
+      const endpoint = this.#endpoint;
+      while (true) {
+        if (assembler !== null) {
+          const payload = parser.nextWholeMessage();
+          if (payload !== null) {
+            endpoint.emit({ type: "message", data: assembler.whole(parser.wholeOpcode, payload) });
+            continue;
+          }
+        }
+        const frame = parser.next();
+        if (frame === null) break;
         this.#receiveFrame(frame);
-        if (this.#endpoint.failed || this.#closeReceived !== null) break;
+        if (endpoint.failed || this.#closeReceived !== null) break;
       }
     } catch (error) {
       let failure: ProtocolError;

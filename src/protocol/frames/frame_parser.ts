@@ -167,6 +167,41 @@ export class FrameParser {
   }
 
   /**
+   * The payload of the next frame when it is a whole message in one frame
+   * with no RSV bit (FIN set, text or binary) lying, header and payload, in
+   * the front chunk: the overwhelmingly common case, without a `Frame`
+   * object. Its opcode is then in {@linkcode FrameParser.wholeOpcode}. The
+   * same checks as {@linkcode FrameParser.next} (the `checkHeader` hook
+   * included), with the same outcome; `null`, having read nothing, for any
+   * other frame: call `next()` for it.
+   *
+   * @returns The payload, a view into the pushed chunk, or `null`.
+   * @throws {ProtocolError} As `next()` does for that frame.
+   *
+   * @example A binary message in one frame
+   * ```ts
+   * import { FrameParser } from "./frame_parser.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const parser = new FrameParser({ maxFrameSize: 1024, expectMask: false });
+   * parser.push(new Uint8Array([0x82, 0x02, 0x01, 0x02, 0x01, 0x00]));
+   * assert.deepEqual([...parser.nextWholeMessage()!], [1, 2]);
+   * assert.equal(parser.wholeOpcode, 2);
+   * assert.equal(parser.nextWholeMessage(), null); // a fragment: next() reads it
+   * assert.equal(parser.next()!.fin, false);
+   * ```
+   */
+  nextWholeMessage(): Uint8Array | null {
+    if (this.#state !== STATE.Header) return null;
+    return this.#payloadInFrontChunk(true);
+  }
+
+  /** The opcode of the payload {@linkcode FrameParser.nextWholeMessage} returned last. */
+  get wholeOpcode(): number {
+    return this.#opcode;
+  }
+
+  /**
    * The common case in one step: an unmasked data frame whose header (with
    * a 7- or 16-bit length) and payload lie in the front chunk, as most
    * frames a server sends. The same checks as the states below, in the same
@@ -175,6 +210,18 @@ export class FrameParser {
    * across chunks, over a limit): the state machine takes it.
    */
   #frameInFrontChunk(): Frame | null {
+    const payload = this.#payloadInFrontChunk(false);
+    if (payload === null) return null;
+    return { fin: this.#fin, rsv: this.#rsv, opcode: this.#opcode, payload };
+  }
+
+  /**
+   * The payload of {@linkcode FrameParser.#frameInFrontChunk}'s frame, its
+   * header in `#fin`, `#rsv` and `#opcode` (free while the state is
+   * `Header`); with `whole`, only for a final text or binary frame with no
+   * RSV bit.
+   */
+  #payloadInFrontChunk(whole: boolean): Uint8Array | null {
     const queue = this.#queue;
     const chunk = queue.front;
     if (chunk === undefined || this.#expectMask) return null;
@@ -183,8 +230,13 @@ export class FrameParser {
     if (available < 2) return null;
     const b0 = chunk[at]!;
     const opcode = b0 & 0x0f;
-    // Continuation, text or binary; the others have checks of their own.
-    if (opcode > 2) return null;
+    if (whole) {
+      // FIN, no RSV bit, text (0x81) or binary (0x82).
+      if (b0 !== 0x81 && b0 !== 0x82) return null;
+    } else if (opcode > 2) {
+      // Continuation, text or binary; the others have checks of their own.
+      return null;
+    }
     const b1 = chunk[at + 1]!;
     // b1 < 126: MASK clear and a 7-bit length; 126: MASK clear and a 16-bit one.
     let header = 2;
@@ -201,10 +253,13 @@ export class FrameParser {
     const fin = (b0 & 0x80) !== 0;
     const rsv = (b0 >>> 4) & 0x7;
     this.#checkHeader?.(fin, rsv, opcode, length);
-    // As ChunkQueue.consume: a view made with the constructor, a new empty array for no bytes.
+    this.#fin = fin;
+    this.#rsv = rsv;
+    this.#opcode = opcode;
+    // As ChunkQueue.consume: a view of the chunk, a new empty array for no bytes.
     const payload = length === 0 ? new Uint8Array(0) : queue.frontView(at + header, length);
     queue.skip(header + length);
-    return { fin, rsv, opcode, payload };
+    return payload;
   }
 
   /** First two bytes: FIN, RSV, opcode, MASK and the 7-bit length (§5.2). */

@@ -164,6 +164,21 @@ export class MessageAssembler {
   }
 
   /**
+   * The message of a final text or binary frame with no RSV bit whose
+   * header passed {@linkcode checkHeader} and whose payload came whole (not
+   * through `checkPayloadPart`): what {@linkcode push} returns for it,
+   * without a `Frame` (the frame parser's `nextWholeMessage()`).
+   *
+   * @param opcode Text (1) or binary (2).
+   * @param payload The payload.
+   * @returns The text, or the payload itself.
+   * @throws {ProtocolError} `INVALID_UTF8`.
+   */
+  whole(opcode: number, payload: Uint8Array): Message {
+    return opcode === OPCODE.Text ? decodeText(payload) : payload;
+  }
+
+  /**
    * Adds a data frame whose header passed {@linkcode checkHeader}.
    *
    * @param frame A text, binary or continuation frame.

@@ -506,3 +506,85 @@ describe("FrameParser: frames that lie in one chunk (the one-step path)", () => 
     }
   });
 });
+
+describe("FrameParser: whole messages without a Frame (nextWholeMessage)", () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+  /** Reads with nextWholeMessage first and next() for the rest, as Connection does. */
+  function readMixed(wire: Uint8Array, options: FrameParserOptions) {
+    const parser = new FrameParser(options);
+    parser.push(wire);
+    const frames: { fin: boolean; rsv: number; opcode: number; payload: Uint8Array }[] = [];
+    let viaWhole = 0;
+    for (;;) {
+      const payload = parser.nextWholeMessage();
+      if (payload !== null) {
+        viaWhole++;
+        frames.push({ fin: true, rsv: 0, opcode: parser.wholeOpcode, payload });
+        continue;
+      }
+      const frame = parser.next();
+      if (frame === null) break;
+      frames.push(frame);
+    }
+    return { frames, viaWhole };
+  }
+
+  it("returns only final text and binary frames with no RSV bit that lie in the front chunk, the rest through next()", () => {
+    const long = patternPayload(300);
+    const wire = new Uint8Array([
+      ...[0x81, 0x02, ...text("hi")], // whole text
+      ...[0x02, 0x00], // a first fragment: next()
+      ...[0x80, 0x01, 0x21], // its final continuation: next()
+      ...[0x89, 0x01, 0x70], // a ping: next()
+      ...[0xc2, 0x01, 0x00], // RSV1: next()
+      ...[0x82, 0x7e, 300 >> 8, 300 & 0xff, ...long], // whole binary, 16-bit length
+      ...[0x82, 0x00], // whole empty binary
+      ...[0x82, 0x05, 1, 2], // split: the rest is not here yet
+    ]);
+    const seen: number[][] = [];
+    const options: FrameParserOptions = {
+      maxFrameSize: 1024,
+      expectMask: false,
+      checkHeader: (fin, rsv, opcode, length) => seen.push([Number(fin), rsv, opcode, length]),
+    };
+    const mixed = readMixed(wire, options);
+    const bytewise = parseChunks([...wire].map((byte) => new Uint8Array([byte])), options);
+    assert.equal(mixed.viaWhole, 3);
+    assert.deepEqual(plain(mixed.frames), plain(bytewise.frames));
+    // The header hook saw each frame once per reading, in the same order.
+    assert.deepEqual(seen.slice(0, seen.length / 2), seen.slice(seen.length / 2));
+    const [hi, , , , , big] = mixed.frames;
+    assert.equal(hi!.payload.buffer, wire.buffer);
+    assert.equal(hi!.payload.byteOffset, 2);
+    assert.equal(big!.payload.byteOffset, wire.length - 2 - 4 - 300);
+  });
+
+  it("refuses what next() refuses (limit, non-minimal length, header check) and reads nothing in the middle of a frame", () => {
+    for (
+      const [wire, options, code] of [
+        [new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]), { maxFrameSize: 4 }, "FRAME_TOO_BIG"],
+        [new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]), {}, "NON_MINIMAL_LENGTH"],
+        [new Uint8Array([0x81, 0x01, 0x41]), {
+          checkHeader: () => {
+            throw new ProtocolError("EXPECTED_CONTINUATION", "no");
+          },
+        }, "EXPECTED_CONTINUATION"],
+      ] as const
+    ) {
+      const parser = new FrameParser({ maxFrameSize: 64, expectMask: false, ...options });
+      parser.push(wire);
+      assert.throws(() => {
+        const payload = parser.nextWholeMessage();
+        if (payload === null) parser.next();
+      }, (error) => (error as ProtocolError).code === code);
+    }
+    const parser = new FrameParser({ maxFrameSize: 64, expectMask: false });
+    parser.push(new Uint8Array([0x82, 0x03, 1]));
+    assert.equal(parser.nextWholeMessage(), null);
+    assert.equal(parser.next(), null); // the state machine holds the header now
+    parser.push(new Uint8Array([2, 3, 0x82, 0x01, 9]));
+    assert.equal(parser.nextWholeMessage(), null); // mid-frame: next() finishes it
+    assert.deepEqual([...parser.next()!.payload], [1, 2, 3]);
+    assert.deepEqual([...parser.nextWholeMessage()!], [9]);
+  });
+});

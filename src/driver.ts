@@ -40,6 +40,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
  */
 export const SEPARATE_WRITE_SIZE = 16384;
 
+/**
+ * The most messages parsed from a received chunk before their events are
+ * dispatched (then parsing goes on); see `#onChunk`.
+ */
+export const MESSAGE_BATCH = 256;
+
+const NO_BYTES = new Uint8Array(0);
+
 /** Options of {@linkcode Driver}. */
 export interface DriverOptions {
   /** Milliseconds to wait for the peer to end the transport after the closing handshake. */
@@ -187,10 +195,21 @@ export class Driver {
     try {
       if (chunk === null) {
         this.connection.receiveEof();
+        this.#afterInput();
       } else {
-        this.connection.receiveData(chunk);
+        // A chunk of many small messages is dispatched in batches: the
+        // events of a batch die young, where all of a 64 KiB chunk's (~3,600
+        // views and events of 16-byte messages) would outlive a scavenge or
+        // two (GC was 14-18 % of receiving them on Node). Each batch is as
+        // if the rest of the chunk came in a later read.
+        const connection = this.connection;
+        let more = connection.receiveData(chunk, MESSAGE_BATCH) === true;
+        this.#afterInput();
+        while (more && !this.#ended && !this.#aborted) {
+          more = connection.receiveData(NO_BYTES, MESSAGE_BATCH) === true;
+          this.#afterInput();
+        }
       }
-      this.#afterInput();
     } catch (error) {
       // The core never throws for what the peer sent; this is a bug or a
       // user hook (an extension, a tracer) that threw. Fail the connection

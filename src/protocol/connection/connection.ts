@@ -170,8 +170,14 @@ export interface ClientConnectionOptions extends ConnectionOptions {
 export interface ProtocolConnection {
   /** The state (see `./state.ts`). */
   readonly state: ConnectionState;
-  /** Feeds bytes from the peer; never throws because of them. */
-  receiveData(chunk: Uint8Array): void;
+  /**
+   * Feeds bytes from the peer; never throws because of them. With
+   * `maxMessages`, may stop once that many messages were parsed and return
+   * `true`: the rest of the bytes is kept, and the next call (with an empty
+   * chunk, or more bytes) goes on. Optional for other implementations (the
+   * driver reads a `void` result as "all parsed").
+   */
+  receiveData(chunk: Uint8Array, maxMessages?: number): boolean | void;
   /** Reports the end of the peer's byte stream. */
   receiveEof(): void;
   /** Sends a text message; throws `InvalidStateError` when not open. */
@@ -343,12 +349,20 @@ export class Connection implements ProtocolConnection {
    *
    * @param chunk The bytes; the connection may keep a view of them, so the
    * caller must not modify them afterwards.
+   * @param maxMessages Stop once this many whole messages were parsed (the
+   * driver dispatches a large chunk of small messages in batches, so the
+   * events of one batch die young instead of all of the chunk's living
+   * until its end); by default, parse everything. Stopping there is as if
+   * the rest of the bytes came in a later read.
+   * @returns `true` when it stopped at `maxMessages` with bytes left to
+   * parse: call again (an empty chunk will do) after taking the events.
    */
-  receiveData(chunk: Uint8Array): void {
+  receiveData(chunk: Uint8Array, maxMessages: number = Infinity): boolean {
     const parser = this.#parser;
     // §7.1.7 / §5.5.1: after a failure or the peer's close frame, the rest is discarded.
-    if (parser === null || this.#endpoint.discards || this.#closeReceived !== null) return;
+    if (parser === null || this.#endpoint.discards || this.#closeReceived !== null) return false;
     parser.push(chunk);
+    let messages = 0;
     try {
       // Whole messages in one frame (the common case) go straight to a
       // message event, without a Frame; the same checks and events as
@@ -360,6 +374,7 @@ export class Connection implements ProtocolConnection {
           const payload = parser.nextWholeMessage();
           if (payload !== null) {
             endpoint.emit({ type: "message", data: assembler.whole(parser.wholeOpcode, payload) });
+            if (++messages >= maxMessages) return parser.bufferedAmount > 0;
             continue;
           }
         }
@@ -386,6 +401,7 @@ export class Connection implements ProtocolConnection {
       // dispatched the events). The rest of the input is discarded.
       this.#endpoint.failOrHold(failure);
     }
+    return false;
   }
 
   /**
@@ -809,14 +825,16 @@ export class ClientConnection extends Connection {
    * Never throws because of what the server sent.
    *
    * @param chunk The bytes; not modified, but possibly kept as a view.
+   * @param maxMessages Stop once this many messages were parsed (see
+   * {@linkcode Connection.receiveData}); the bytes after the handshake
+   * response are parsed whole.
+   * @returns `true` when it stopped with bytes left: call again.
    */
-  override receiveData(chunk: Uint8Array): void {
-    if (this.state !== "connecting") {
-      super.receiveData(chunk);
-      return;
-    }
+  override receiveData(chunk: Uint8Array, maxMessages?: number): boolean {
+    if (this.state !== "connecting") return super.receiveData(chunk, maxMessages);
     this.#response!.push(chunk);
     if (this.state !== "connecting") this.#response = null;
+    return false;
   }
 
   #open(head: ResponseHead, leftover: Uint8Array): void {

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { framePool } from "../src/_frame_pool.ts";
-import { Driver } from "../src/driver.ts";
+import { Driver, MESSAGE_BATCH } from "../src/driver.ts";
 import { Connection } from "../src/protocol/connection/connection.ts";
 import { InvalidStateError } from "../src/protocol/errors.ts";
 import type { ConnectionEvent } from "../src/protocol/connection/events.ts";
@@ -182,6 +182,43 @@ describe("Driver steps 1-2 and 5: reading and reporting", () => {
     assert.deepEqual(events.map((event) => event.type === "message" && event.data), ["one", "two"]);
     assert.equal(await driver.pump(), true);
     assert.equal(events.length, 3);
+  });
+
+  it("dispatches a chunk of many messages in batches of MESSAGE_BATCH, parsing the next batch after the last one's events", async () => {
+    const { driver, server, connection, client } = setup();
+    const count = MESSAGE_BATCH * 2 + 10;
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) frames.push(frameBytes(OP.Text, String(i)));
+    // A ping in the second batch: the frame path, in order among the messages.
+    frames.splice(MESSAGE_BATCH + 5, 0, frameBytes(OP.Ping, "p"));
+    // The unparsed rest of the chunk when each message is dispatched.
+    const left: number[] = [];
+    const seen: string[] = [];
+    const batched = new Driver(connection, client, {
+      closeTimeout: 10_000,
+      onEvent(event) {
+        if (event.type === "message") {
+          left.push(connection.bufferedAmount);
+          seen.push(event.data as string);
+        } else seen.push(event.type);
+      },
+    });
+    onCleanUp(() => batched.abort());
+    void driver;
+    server.write(concatBytes(...frames));
+    assert.equal(await batched.pump(), true);
+    const expected = Array.from({ length: count }, (_, i) => String(i));
+    expected.splice(MESSAGE_BATCH + 5, 0, "ping");
+    assert.deepEqual(seen, expected);
+    // The first batch's events go out while the rest of the chunk is unparsed;
+    // the last batch's, once it is all parsed.
+    assert.ok(left[0]! > 0);
+    assert.ok(left[MESSAGE_BATCH - 1]! > 0);
+    assert.equal(left[MESSAGE_BATCH * 2]!, 0);
+    assert.equal(left.at(-1), 0);
+    // The pong answering the ping was written.
+    const pong = await server.read();
+    assert.deepEqual(decode(pong!), [[OP.Pong, "p"]]);
   });
 
   it("does not read from the transport unless pumped", async () => {

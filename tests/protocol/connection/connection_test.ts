@@ -1575,3 +1575,58 @@ describe("Receiving a large payload (the allocatePayload option)", () => {
     assert.deepEqual(allocated[0], payload);
   });
 });
+
+describe("Connection.receiveData's maxMessages (parsing a chunk in batches)", () => {
+  const messages = (events: readonly ConnectionEvent[]) =>
+    events.map((event) => event.type === "message" ? event.data : event.type);
+
+  it("stops after maxMessages whole messages, returns whether bytes are left, and goes on from an empty chunk", () => {
+    const wire = concat(
+      serverFrame(0x1, "a"),
+      serverFrame(0x2, [1]),
+      serverFrame(0x9, "p"), // a ping: not counted, answered in order
+      serverFrame(0x1, "b"),
+      serverFrame(0x1, "c"),
+      serverFrame(0x1, "d").subarray(0, 2), // a partial frame
+    );
+    const client = openClient();
+    assert.equal(client.receiveData(wire, 2), true);
+    assert.deepEqual(messages(client.eventsReceived()), ["a", new Uint8Array([1])]);
+    assert.equal(client.dataToSend().length, 0);
+    assert.equal(client.receiveData(new Uint8Array(0), 2), true);
+    assert.deepEqual(messages(client.eventsReceived()), ["ping", "b", "c"]);
+    assert.equal(client.dataToSend().length, 1); // the pong
+    // Only the partial frame is left: nothing more to parse, but it says so once.
+    assert.equal(client.receiveData(new Uint8Array(0), 2), false);
+    assert.deepEqual(client.eventsReceived(), []);
+    assert.equal(client.receiveData(serverFrame(0x1, "d").subarray(2)), false);
+    assert.deepEqual(messages(client.eventsReceived()), ["d"]);
+  });
+
+  it("gives the same events and output in batches as in one call, a failure behind the messages included", () => {
+    const wire = concat(
+      serverFrame(0x1, "a"),
+      serverFrame(0x1, "b"),
+      serverFrame(0x1, "c"),
+      serverFrame(0x1, [0xff]), // invalid UTF-8
+      serverFrame(0x1, "never"),
+    );
+    const whole = openClient();
+    whole.receiveData(wire);
+    const wholeEvents = messages(whole.eventsReceived());
+    whole.releaseFailure();
+    const batched = openClient();
+    const batchedEvents: unknown[] = [];
+    let more = batched.receiveData(wire, 2);
+    batchedEvents.push(...messages(batched.eventsReceived()));
+    while (more) {
+      more = batched.receiveData(new Uint8Array(0), 2);
+      batchedEvents.push(...messages(batched.eventsReceived()));
+    }
+    batched.releaseFailure();
+    assert.deepEqual(batchedEvents, wholeEvents);
+    assert.deepEqual(messages(batched.eventsReceived()), messages(whole.eventsReceived()));
+    assert.deepEqual(concat(...batched.dataToSend()), concat(...whole.dataToSend()));
+    assert.equal(batched.error?.code, "INVALID_UTF8");
+  });
+});

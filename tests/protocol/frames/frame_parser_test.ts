@@ -562,16 +562,26 @@ describe("FrameParser: whole messages without a Frame (nextWholeMessage)", () =>
   it("refuses what next() refuses (limit, non-minimal length, header check) and reads nothing in the middle of a frame", () => {
     for (
       const [wire, options, code] of [
-        [new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]), { maxFrameSize: 4 }, "FRAME_TOO_BIG"],
-        [new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]), {}, "NON_MINIMAL_LENGTH"],
+        [
+          new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
+          { maxFrameSize: 4, expectMask: false },
+          "FRAME_TOO_BIG",
+        ],
+        [
+          new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
+          { maxFrameSize: 64, expectMask: false },
+          "NON_MINIMAL_LENGTH",
+        ],
         [new Uint8Array([0x81, 0x01, 0x41]), {
+          maxFrameSize: 64,
+          expectMask: false,
           checkHeader: () => {
             throw new ProtocolError("EXPECTED_CONTINUATION", "no");
           },
         }, "EXPECTED_CONTINUATION"],
-      ] as const
+      ] as [Uint8Array, FrameParserOptions, string][]
     ) {
-      const parser = new FrameParser({ maxFrameSize: 64, expectMask: false, ...options });
+      const parser = new FrameParser(options);
       parser.push(wire);
       assert.throws(() => {
         const payload = parser.nextWholeMessage();

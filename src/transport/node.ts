@@ -301,7 +301,8 @@ class NodeTransport implements Transport {
   #closedLocally = false;
   #writeClosed = false;
   #pendingWrites = 0;
-  #drainWaiters: (() => void)[] = [];
+  // Made by the first wait: an idle connection keeps none (nor a new empty one per write).
+  #drainWaiters: (() => void)[] | null = null;
 
   constructor(
     socket: NodeSocketLike,
@@ -428,7 +429,7 @@ class NodeTransport implements Transport {
     if (this.#pendingWrites === 0 || this.#released || this.#closedLocally) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   closeWrite(): void {
@@ -447,7 +448,10 @@ class NodeTransport implements Transport {
 
   #notifyDrained(): void {
     if (this.#pendingWrites !== 0 && !this.#released && !this.#closedLocally) return;
-    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+    const waiters = this.#drainWaiters;
+    if (waiters === null) return;
+    this.#drainWaiters = null;
+    for (const resolve of waiters) resolve();
   }
 }
 

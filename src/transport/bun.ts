@@ -299,6 +299,7 @@ class BunTransport implements Transport {
   readonly handler: BunSocketHandler;
   #socket: BunSocketLike | null = null;
   #remoteAddress: TransportAddress | null = null;
+  #remoteAddressRead = false;
   #open = false;
   #openFailed = false;
   // The opened promise's functions, dropped once it settled (an open connection keeps neither).
@@ -398,7 +399,18 @@ class BunTransport implements Transport {
     return this.#outgoing.size;
   }
 
+  /**
+   * Read from the socket at the first access, not at connect: each of Bun's
+   * `remoteAddress` and `remotePort` is a `getpeername` call, and the client
+   * never asks (two system calls per connection saved). After the close, an
+   * address not read before is what Bun still reports (possibly `null`).
+   */
   get remoteAddress(): TransportAddress | null {
+    if (!this.#remoteAddressRead && this.#socket !== null) {
+      this.#remoteAddressRead = true;
+      const { remoteAddress, remotePort } = this.#socket;
+      if (remoteAddress) this.#remoteAddress = { hostname: remoteAddress, port: remotePort ?? 0 };
+    }
     return this.#remoteAddress;
   }
 
@@ -407,8 +419,6 @@ class BunTransport implements Transport {
     if (this.#openFailed) return socket.terminate();
     this.#socket = this.#flow.socket = socket;
     socket.setNoDelay?.(true);
-    const { remoteAddress, remotePort } = socket;
-    if (remoteAddress) this.#remoteAddress = { hostname: remoteAddress, port: remotePort ?? 0 };
     if (!this.tls) this.#ready();
   }
 

@@ -14,6 +14,8 @@ import { encodeUtf8 } from "../protocol/encoding/utf8.ts";
 import {
   CloseEvent,
   type CloseEventLike,
+  DirectCloseEvent,
+  DirectEvent,
   DirectMessageEvent,
   ErrorEvent,
   type ErrorEventLike,
@@ -537,7 +539,11 @@ export class WebSocket extends EventTarget {
         this.#readyState = OPEN;
         this.#protocol = event.handshake.protocol;
         this.#extensions = event.handshake.extensionsHeader;
-        this.dispatchEvent(new Event("open"));
+        if (this.#isOnlyHandler("open")) {
+          this.#callHandler(this.#handlers.open!, new DirectEvent("open", this));
+        } else {
+          this.dispatchEvent(new Event("open"));
+        }
         return;
       case "message":
         // "When a WebSocket message has been received": "If ready state is not OPEN, then return."
@@ -581,13 +587,12 @@ export class WebSocket extends EventTarget {
           closeCause(this.#failure, event.error, this.#driver?.transportError);
         // Fired now unless it was at the failure (if still queued, it goes before `close`).
         if (!event.wasClean && error !== null) this.#fireError(error);
-        this.dispatchEvent(
-          new CloseEvent("close", {
-            wasClean: event.wasClean,
-            code: event.code,
-            reason: event.reason,
-          }),
-        );
+        const init = { wasClean: event.wasClean, code: event.code, reason: event.reason };
+        if (this.#isOnlyHandler("close")) {
+          this.#callHandler(this.#handlers.close!, new DirectCloseEvent(this, init));
+        } else {
+          this.dispatchEvent(new CloseEvent("close", init));
+        }
         for (const iterator of this.#iterators ?? []) {
           iterator.end(
             event.wasClean ? null : closeFailure(
@@ -634,6 +639,32 @@ export class WebSocket extends EventTarget {
    */
   #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
     const event = new DirectMessageEvent(data, this.#origin, this);
+    try {
+      handler.call(this, event as unknown as Event);
+    } catch (error) {
+      reportListenerError(error);
+    } finally {
+      event.finish();
+    }
+  }
+
+  /**
+   * Whether the `on…` handler of `type` is set and is the only listener of
+   * its type (no other listener was ever added, and the handler is not in
+   * the `EventTarget`): its event can then be handed to it directly.
+   */
+  #isOnlyHandler(type: HandlerType): boolean {
+    const bit = HANDLER_BITS[type];
+    return ((this.#otherListeners | this.#inTarget) & bit) === 0 && this.#handlers[type] !== null;
+  }
+
+  /**
+   * "Fire an event" when the handler is the only listener of its type (see
+   * {@linkcode WebSocket.#isOnlyHandler}): calls it as the dispatch would
+   * (`this` is the socket, the event is at its target), and reports what it
+   * throws as the dispatch does.
+   */
+  #callHandler(handler: NonNullable<WebSocketEventHandler>, event: DirectEvent): void {
     try {
       handler.call(this, event as unknown as Event);
     } catch (error) {

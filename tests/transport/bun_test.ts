@@ -16,8 +16,16 @@ class FakeBunSocket implements BunSocketLike {
   readonly calls: string[] = [];
   readonly written: number[] = [];
   readonly writeSizes: number[] = [];
-  readonly remoteAddress = "192.0.2.1";
-  readonly remotePort = 443;
+  /** How many times the peer's address was read (a `getpeername` call each in Bun). */
+  addressReads = 0;
+  get remoteAddress(): string {
+    this.addressReads++;
+    return "192.0.2.1";
+  }
+  get remotePort(): number {
+    this.addressReads++;
+    return 443;
+  }
   capacity = Infinity;
   handler: BunSocketHandler | null = null;
   closed = false;
@@ -140,7 +148,11 @@ describe("createBunConnector: connecting", () => {
     assert.equal(typeof handler.data, "function");
     assert.deepEqual(socket.calls, ["setNoDelay true"]);
     assert.equal(transport.tls, false);
+    // The peer's address is read from the socket at the first access only.
+    assert.equal(socket.addressReads, 0);
     assert.deepEqual(transport.remoteAddress, { hostname: "192.0.2.1", port: 443 });
+    assert.deepEqual(transport.remoteAddress, { hostname: "192.0.2.1", port: 443 });
+    assert.equal(socket.addressReads, 2);
   });
 
   it("connects to a unix socket path", async () => {

@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   CloseEvent,
+  DirectCloseEvent,
+  DirectEvent,
   DirectMessageEvent,
   ErrorEvent,
   WebSocketMessageEvent,
@@ -145,5 +147,46 @@ describe("DirectMessageEvent", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const c = new DirectMessageEvent(3, "", target);
     assert.ok(c.timeStamp > a.timeStamp, "a later run gets a later stamp");
+  });
+});
+
+describe("DirectEvent and DirectCloseEvent", () => {
+  it("read as an Event at its target until finish(), then as after a dispatch", () => {
+    const target = new EventTarget();
+    const event = new DirectEvent("open", target) as unknown as Event;
+    assert.ok(event instanceof Event);
+    assert.equal(Object.prototype.toString.call(event), "[object Event]");
+    assert.equal(event.type, "open");
+    assert.deepEqual([event.target, event.currentTarget, event.eventPhase], [target, target, 2]);
+    assert.deepEqual(event.composedPath(), [target]);
+    event.preventDefault();
+    assert.deepEqual([event.defaultPrevented, event.returnValue, event.cancelable], [
+      false,
+      true,
+      false,
+    ]);
+    assert.deepEqual([event.bubbles, event.composed, event.isTrusted], [false, false, false]);
+    // The constants come from the runtime's prototype (Node has them on the class only).
+    const real = new Event("open");
+    assert.deepEqual([event.NONE, event.AT_TARGET], [real.NONE, real.AT_TARGET]);
+    (event as unknown as DirectEvent).finish();
+    assert.deepEqual([event.target, event.currentTarget, event.eventPhase], [target, null, 0]);
+    assert.deepEqual(event.composedPath(), []);
+  });
+
+  it("DirectCloseEvent is a CloseEvent with its own wasClean, code and reason", () => {
+    const target = new EventTarget();
+    const init = { wasClean: false, code: 1006, reason: "gone" };
+    const event = new DirectCloseEvent(target, init) as unknown as CloseEvent;
+    const real = new CloseEvent("close", init);
+    assert.ok(event instanceof CloseEvent && event instanceof Event);
+    assert.equal(Object.prototype.toString.call(event), Object.prototype.toString.call(real));
+    assert.deepEqual(
+      [event.type, event.wasClean, event.code, event.reason],
+      [real.type, real.wasClean, real.code, real.reason],
+    );
+    assert.deepEqual([event.target, event.currentTarget, event.eventPhase], [target, target, 2]);
+    (event as unknown as DirectCloseEvent).finish();
+    assert.deepEqual([event.currentTarget, event.eventPhase], [null, 0]);
   });
 });

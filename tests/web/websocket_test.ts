@@ -28,7 +28,12 @@ import {
   utf8,
 } from "../_util/fake_server.ts";
 import { countElementMoves } from "../_util/array_moves.ts";
-import { DirectMessageEvent, type MessageEventLike } from "../../src/web/events.ts";
+import {
+  DirectCloseEvent,
+  DirectEvent,
+  DirectMessageEvent,
+  type MessageEventLike,
+} from "../../src/web/events.ts";
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -1219,11 +1224,12 @@ describe("WebSocket event handler attributes: the listener is in the EventTarget
       const peer = await server.accept();
       await peer.handshake();
       await opened;
-      // The open handler was called as a listener of a dispatch...
+      // The open handler was called as a listener of a dispatch at the socket...
       assert.deepEqual(seen, { target: socket, currentTarget: socket, phase: Event.AT_TARGET });
-      // ...and taken out again: the open socket holds no listener objects.
+      // ...without ever being put in the EventTarget (it is the only open
+      // listener: the event is handed to it directly, see DirectEvent).
       await tick();
-      assert.equal(spy.counts.get("open"), 0);
+      assert.equal(spy.counts.get("open"), undefined);
       assert.deepEqual([...spy.counts.values()].filter((n) => n !== 0), []);
       const closed = once(socket, "close");
       socket.close();
@@ -1404,6 +1410,106 @@ describe("WebSocket onmessage as the only message listener (handed the event wit
       else global.reportError = saved;
     }
     await closeCleanly(opened);
+  });
+});
+
+describe("WebSocket onopen and onclose as the only listeners (handed the event without a dispatch)", () => {
+  afterEach(cleanUp);
+
+  /** What a handler sees of an open or close event, during its call. */
+  function observe(socket: WebSocket, event: Event, self: unknown) {
+    const close = event as CloseEvent;
+    return {
+      self: self === socket,
+      instances: [event instanceof CloseEvent, event instanceof Event],
+      tag: Object.prototype.toString.call(event),
+      type: event.type,
+      close: event.type === "close" ? [close.wasClean, close.code, close.reason] : null,
+      targets: [event.target === socket, event.currentTarget === socket],
+      phase: event.eventPhase,
+      flags: [event.bubbles, event.cancelable, event.composed, event.isTrusted],
+      canceled: (event.preventDefault(), [event.defaultPrevented, event.returnValue]),
+      timeStamp: typeof event.timeStamp,
+    };
+  }
+
+  it("passes for a dispatched Event and CloseEvent, and dispatches once another listener is added", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const kept: Event[] = [];
+    for (const general of [false, true]) {
+      const server = createFakeServer();
+      const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+      if (general) {
+        // Other listeners (added before the handlers) force dispatchEvent.
+        socket.addEventListener("open", () => {});
+        socket.addEventListener("close", () => {});
+      }
+      const closed = new Promise<void>((resolve) => {
+        socket.onclose = function (this: WebSocket, event) {
+          seen.push(observe(socket, event, this));
+          kept.push(event);
+          resolve();
+        };
+      });
+      socket.onopen = function (this: WebSocket, event) {
+        seen.push(observe(socket, event, this));
+        kept.push(event);
+        socket.close(4000, "bye");
+      };
+      const peer = await server.accept();
+      await peer.handshake();
+      await peer.readClose();
+      peer.sendClose(4000, "bye");
+      peer.close();
+      await closed;
+    }
+    // Direct (0: open, 1: close) and dispatched (2: open, 3: close) alike, but
+    // for the phase and currentTarget, which Node's EventTarget shows as NONE and null.
+    const common = ({ phase: _p, targets: _t, ...rest }: Record<string, unknown>) => rest;
+    assert.deepEqual(common(seen[0]!), common(seen[2]!));
+    assert.deepEqual(common(seen[1]!), common(seen[3]!));
+    for (const direct of [seen[0]!, seen[1]!]) {
+      assert.deepEqual([direct.targets, direct.phase], [[true, true], Event.AT_TARGET]);
+      assert.equal(direct.self, true);
+    }
+    assert.deepEqual(seen[0]!.instances, [false, true]);
+    assert.deepEqual(seen[1]!.instances, [true, true]);
+    assert.deepEqual(seen[1]!.close, [true, 4000, "bye"]);
+    assert.deepEqual(seen[1]!.canceled, [false, true]);
+    // The first two were handed over directly, the others dispatched.
+    // (DirectCloseEvent's prototype is re-parented to CloseEvent's, not DirectEvent's.)
+    const direct = (event: Event) =>
+      event instanceof DirectEvent || event instanceof DirectCloseEvent;
+    assert.deepEqual(kept.map(direct), [true, true, false, false]);
+    assert.ok(kept[1] instanceof DirectCloseEvent);
+    for (const event of kept) {
+      assert.equal(event.currentTarget, null);
+      assert.equal(event.eventPhase, Event.NONE);
+    }
+  });
+
+  it("reports what the handler throws as a dispatch does, and still closes", async () => {
+    const reported: unknown[] = [];
+    const global = globalThis as { reportError?: (error: unknown) => void };
+    const saved = global.reportError;
+    global.reportError = (error) => reported.push(error);
+    try {
+      const server = createFakeServer();
+      const socket = new WebSocket("ws://fake.test/", { transport: server.connector });
+      const closed = once<CloseEvent>(socket, "close");
+      socket.onopen = () => {
+        socket.close();
+        throw new Error("open handler failed");
+      };
+      const peer = await server.accept();
+      await peer.handshake();
+      await peer.answerClose();
+      assert.equal((await closed).code, 1005);
+      assert.deepEqual(reported.map((error) => (error as Error).message), ["open handler failed"]);
+    } finally {
+      if (saved === undefined) delete global.reportError;
+      else global.reportError = saved;
+    }
   });
 });
 

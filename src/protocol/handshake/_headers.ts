@@ -135,6 +135,11 @@ export function checkHeaderValue(name: string, value: string, action: string): s
  * @returns The trimmed elements.
  */
 export function splitList(value: string): string[] {
+  // A single element (the usual `Upgrade: websocket`) needs no split, map and filter.
+  if (!value.includes(",")) {
+    const item = value.trim();
+    return item === "" ? [] : [item];
+  }
   return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
@@ -146,7 +151,10 @@ export function splitList(value: string): string[] {
  * @returns `true` when present.
  */
 export function hasToken(value: string | null, token: string): boolean {
-  return value !== null && splitList(value).some((item) => item.toLowerCase() === token);
+  if (value === null) return false;
+  // A single element (the usual `Connection: Upgrade`): no list to make.
+  if (!value.includes(",")) return value.trim().toLowerCase() === token;
+  return splitList(value).some((item) => item.toLowerCase() === token);
 }
 
 /**

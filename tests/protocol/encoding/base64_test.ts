@@ -38,6 +38,20 @@ describe("encodeBase64 (RFC 4648 §4)", () => {
       assert.equal(encodeBase64(bytes), btoa(String.fromCharCode(...bytes)), `length ${length}`);
     }
   });
+
+  it("encodes a short input whole and a long one in chunks alike, at the 8 KiB boundary too", () => {
+    const random = seededRandom(5);
+    for (const length of [0x1fff, 0x2000, 0x2001, 0x4001]) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+      let binary = "";
+      for (const byte of bytes) binary += String.fromCharCode(byte);
+      assert.equal(encodeBase64(bytes), btoa(binary), `length ${length}`);
+      // A view at an offset of a larger buffer, on either side of the boundary.
+      const view = new Uint8Array(length + 2).subarray(1, length + 1);
+      view.set(bytes);
+      assert.equal(encodeBase64(view), btoa(binary), `view of length ${length}`);
+    }
+  });
 });
 
 describe("decodeBase64 (RFC 4648 §3-§4, strict)", () => {

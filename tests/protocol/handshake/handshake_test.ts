@@ -18,6 +18,7 @@ import {
   ResponseHeadParser,
 } from "../../../src/protocol/http/http_response.ts";
 import { parseWebSocketUrl } from "../../../src/protocol/http/url.ts";
+import { hasToken, splitList } from "../../../src/protocol/handshake/_headers.ts";
 import {
   type FakeExtensionSpec,
   HANDSHAKE_RESPONSE_VECTORS,
@@ -88,6 +89,27 @@ function assertTypeError(
     return true;
   });
 }
+
+describe("splitList and hasToken (RFC 9110 §5.6.1): one element without a split, as a list", () => {
+  it("gives a single element the list path's answer", () => {
+    for (const value of ["websocket", " websocket\t", "", "  ", "a b", "Upgrade"]) {
+      // The list path: what a trailing comma (an empty element, dropped) forces.
+      assert.deepEqual(splitList(value), splitList(`${value},`), JSON.stringify(value));
+      assert.equal(hasToken(value, "upgrade"), hasToken(`${value},`, "upgrade"), value);
+    }
+    assert.deepEqual(splitList(" websocket "), ["websocket"]);
+    assert.deepEqual(splitList(" "), []);
+    assert.deepEqual(splitList("a, ,b,"), ["a", "b"]);
+  });
+
+  it("finds a token ASCII case-insensitively, alone or in a list", () => {
+    assert.equal(hasToken(" Upgrade ", "upgrade"), true);
+    assert.equal(hasToken("keep-alive, UPGRADE", "upgrade"), true);
+    assert.equal(hasToken("keep-alive", "upgrade"), false);
+    assert.equal(hasToken("upgrades", "upgrade"), false);
+    assert.equal(hasToken(null, "upgrade"), false);
+  });
+});
 
 describe("generateKey (RFC 6455 §4.1 step 7)", () => {
   it("base64-encodes 16 bytes from the injected source", () => {

@@ -218,7 +218,8 @@ export function startClient(
   // `protocolVersion` picks the connection class: RFC 6455/hybi-10 or legacy framing.
   // After a redirect, `connection` and `route` are those of the current hop.
   // Each hop offers fresh extension instances (permessage-deflate keeps per-connection state).
-  const connectionOptions = () => ({
+  // Needed again only for a redirect: dropped once the attempt is over (with `protocols`).
+  let connectionOptions: (() => ClientConnectionOptions) | null = () => ({
     ...options,
     ...ALLOCATE,
     protocols,
@@ -227,6 +228,7 @@ export function startClient(
     extensions: clientDeflateOffer(options.perMessageDeflate, options),
   });
   let connection = createClientConnection(unixUrl.url, connectionOptions());
+  const started = new StartedClient(connection, fail, getHeartbeat);
   // Unix socket, proxy or direct: decided now, so bad options throw here.
   // (Passed to the opening below, not captured: an open connection keeps no route.)
   const firstRoute = planRoute(connection.url, networkOptions);
@@ -314,8 +316,6 @@ export function startClient(
     onEvent(event);
   }
 
-  /** The promise below, for the code inside it (which runs after it is assigned). */
-  const self: { driver?: Promise<Driver> } = {};
   const driverPromise: Promise<Driver> = (async (route: Route): Promise<Driver> => {
     /** The URLs redirected from, in order. */
     const chain: string[] = [];
@@ -334,11 +334,11 @@ export function startClient(
       opening.connected();
       trace?.({ type: "phase", phase: "connected", tls: transport.tls });
       // A hop left for a redirect says nothing more.
-      const hop = { live: true };
+      let live = true;
       const current = new Driver(connection, transport, {
         closeTimeout: timeouts.closeTimeout,
         onEvent(event) {
-          if (!hop.live) return;
+          if (!live) return;
           if (buffered !== null) buffered.push(event);
           else dispatch(event, transport);
         },
@@ -346,6 +346,7 @@ export function startClient(
       driver = current;
       if (redirects === null) {
         attempt = null;
+        connectionOptions = null;
         current.flush();
         return current;
       }
@@ -362,13 +363,13 @@ export function startClient(
         : { kind: "none" as const };
       if (decision.kind === "follow") {
         // The failed hop is over: its transport is released, its events dropped.
-        hop.live = false;
+        live = false;
         current.abort();
         driver = null;
         chain.push(connection.url.href);
         attempt = new AbortController();
-        connection = createClientConnection(decision.url, {
-          ...connectionOptions(),
+        connection = started.connection = createClientConnection(decision.url, {
+          ...connectionOptions!(),
           // RFC 9110 §15.4: credentials are not sent to another origin.
           ...(decision.sameOrigin ? {} : { headers: undefined }),
         });
@@ -385,16 +386,17 @@ export function startClient(
         }
       }
       attempt = null;
+      connectionOptions = null;
       // Handed over once the API layer has the driver (its `then` was registered first).
-      self.driver!.then(() => {
+      started.driver.then(() => {
         for (const event of events) dispatch(event, transport);
       }, () => {});
       return current;
     }
   })(firstRoute);
-  self.driver = driverPromise;
+  started.driver = driverPromise;
   driverPromise.catch((reason) => fail(reason));
-  return new StartedClient(() => connection, driverPromise, fail, getHeartbeat);
+  return started;
 }
 
 /**
@@ -403,25 +405,21 @@ export function startClient(
  * more per connection).
  */
 class StartedClient implements ClientRun {
-  readonly driver: Promise<Driver>;
+  /** The current hop's connection (a redirect replaces it). */
+  connection: ClientProtocolConnection;
+  /** Set by {@linkcode startClient} right after the attempt started. */
+  driver!: Promise<Driver>;
   readonly abort: (reason: unknown) => void;
-  #connection: () => ClientProtocolConnection;
   #heartbeat: () => Heartbeat;
 
   constructor(
-    connection: () => ClientProtocolConnection,
-    driver: Promise<Driver>,
+    connection: ClientProtocolConnection,
     abort: (reason: unknown) => void,
     heartbeat: () => Heartbeat,
   ) {
-    this.#connection = connection;
-    this.driver = driver;
+    this.connection = connection;
     this.abort = abort;
     this.#heartbeat = heartbeat;
-  }
-
-  get connection(): ClientProtocolConnection {
-    return this.#connection();
   }
 
   get heartbeat(): Heartbeat {

@@ -172,7 +172,8 @@ export class WriteQueue {
   /** The callback of the chunk last returned by `take()`, until it is finished or put back. */
   #taken: (() => void) | undefined = undefined;
   #size = 0;
-  #waiters: (() => void)[] = [];
+  // Made by the first wait: an idle connection keeps none (nor a new empty one per write).
+  #waiters: (() => void)[] | null = null;
 
   /** Bytes not yet taken by the runtime. */
   get size(): number {
@@ -260,11 +261,14 @@ export class WriteQueue {
   /** Resolves when `size` is 0. */
   drained(): Promise<void> {
     if (this.#size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   #notify(): void {
-    for (const resolve of this.#waiters.splice(0)) resolve();
+    const waiters = this.#waiters;
+    if (waiters === null) return;
+    this.#waiters = null;
+    for (const resolve of waiters) resolve();
   }
 }
 

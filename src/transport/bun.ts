@@ -272,6 +272,24 @@ interface BunLimits {
   readonly writeHighWaterMark: number;
 }
 
+function noop(): void {}
+
+/**
+ * The read queue's flow control: pauses and resumes the socket once there
+ * is one (one small object instead of an object and two closures per connection).
+ */
+class SocketFlow {
+  socket: BunSocketLike | null = null;
+
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+}
+
 class BunTransport implements Transport {
   readonly tls: boolean;
   #closed: Promise<void> | null = null;
@@ -284,8 +302,10 @@ class BunTransport implements Transport {
   #remoteAddressRead = false;
   #open = false;
   #openFailed = false;
-  #resolveOpen: () => void = () => {};
-  #rejectOpen: (error: unknown) => void = () => {};
+  // The opened promise's functions, dropped once it settled (an open connection keeps neither).
+  #resolveOpen: () => void = noop;
+  #rejectOpen: (error: unknown) => void = noop;
+  #flow = new SocketFlow();
   #dangerous: boolean;
   #options: ConnectOptions;
   #limits: BunLimits;
@@ -308,10 +328,7 @@ class BunTransport implements Transport {
     this.#limits = limits;
     this.#dangerous = options.tls?.dangerouslyDisableCertificateVerification === true;
     this.#writeHighWaterMark = limits.writeHighWaterMark;
-    this.#incoming = new ReadQueue(limits.readHighWaterMark, {
-      pause: () => this.#socket?.pause(),
-      resume: () => this.#socket?.resume(),
-    });
+    this.#incoming = new ReadQueue(limits.readHighWaterMark, this.#flow);
     this.opened = new Promise((resolve, reject) => {
       this.#resolveOpen = resolve;
       this.#rejectOpen = reject;
@@ -400,7 +417,7 @@ class BunTransport implements Transport {
   /** `Bun.connect` resolved. */
   attach(socket: BunSocketLike): void {
     if (this.#openFailed) return socket.terminate();
-    this.#socket = socket;
+    this.#socket = this.#flow.socket = socket;
     socket.setNoDelay?.(true);
     if (!this.tls) this.#ready();
   }
@@ -410,6 +427,7 @@ class BunTransport implements Transport {
     if (this.#open || this.#openFailed) return;
     this.#openFailed = true;
     this.#rejectOpen(reason);
+    this.#resolveOpen = this.#rejectOpen = noop;
     this.#socket?.terminate();
   }
 
@@ -489,6 +507,7 @@ class BunTransport implements Transport {
     if (this.#openFailed || this.#open) return;
     this.#open = true;
     this.#resolveOpen();
+    this.#resolveOpen = this.#rejectOpen = noop;
   }
 
   #onError(error: Error): void {

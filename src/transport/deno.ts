@@ -140,19 +140,17 @@ export function createDenoConnector(
 ): Connector {
   const writeHighWaterMark = checkSize(options.writeHighWaterMark, 64 * KIB, "writeHighWaterMark");
   const readSize = checkSize(options.readSize, 256 * KIB, "readSize", 1);
+  // One settings object for every connection of this connector.
+  const settings = deno === undefined ? null : { deno, writeHighWaterMark, readSize };
   return async function connect(connectOptions: ConnectOptions): Promise<Transport> {
-    if (deno === undefined) {
+    if (settings === null) {
       throw new TransportError(
         "UNSUPPORTED",
         "Cannot connect: the Deno namespace is not available",
       );
     }
-    const conn = await open(deno, connectOptions);
-    return new DenoTransport(conn, connectOptions.tls !== undefined, {
-      deno,
-      writeHighWaterMark,
-      readSize,
-    });
+    const conn = await open(settings.deno, connectOptions);
+    return new DenoTransport(conn, connectOptions.tls !== undefined, settings);
   };
 }
 
@@ -378,7 +376,7 @@ interface DenoTransportSettings {
 class DenoTransport implements Transport {
   readonly tls: boolean;
   #settings: DenoTransportSettings;
-  readonly remoteAddress: TransportAddress | null;
+  #remoteAddress: TransportAddress | null | undefined;
   #closed: Promise<void> | null = null;
   #closedSettled = false;
   #resolveClosed: (() => void) | null = null;
@@ -405,12 +403,19 @@ class DenoTransport implements Transport {
     this.#writeHighWaterMark = writeHighWaterMark;
     this.#readSize = readSize;
     this.#nextSize = Math.min(MIN_READ_SIZE, readSize);
-    const { hostname, port, path } = conn.remoteAddr;
-    this.remoteAddress = hostname !== undefined
-      ? { hostname, port: port ?? 0 }
-      : typeof path === "string"
-      ? { hostname: path, port: 0 }
-      : null;
+  }
+
+  /** The peer's address, made at the first access from the connection's own (kept by Deno). */
+  get remoteAddress(): TransportAddress | null {
+    if (this.#remoteAddress === undefined) {
+      const { hostname, port, path } = this.#conn.remoteAddr;
+      this.#remoteAddress = hostname !== undefined
+        ? { hostname, port: port ?? 0 }
+        : typeof path === "string"
+        ? { hostname: path, port: 0 }
+        : null;
+    }
+    return this.#remoteAddress;
   }
 
   /**

@@ -51,6 +51,8 @@ async function echoHeaders(
       10_000,
       `open ${url}`,
     );
+    // The open socket shows the last hop's handshake (a redirect replaces the connection).
+    assert.equal(ws.handshake?.status, 101);
     ws.send("echo me");
     assert.equal(await within(next(), 5_000, "echo"), "echo me");
     ws.send("headers");

@@ -149,6 +149,21 @@ describe("WriteQueue", () => {
     await draining;
   });
 
+  it("settles every drained() waiter of a round, then takes new waiters for the next", async () => {
+    const queue = new WriteQueue();
+    for (let round = 0; round < 2; round++) {
+      queue.push(new Uint8Array(2));
+      const settled: number[] = [];
+      const waits = [1, 2].map((n) => queue.drained().then(() => settled.push(n)));
+      queue.take();
+      await tick();
+      assert.deepEqual(settled, [], `round ${round}`);
+      queue.written(2);
+      await Promise.all(waits);
+      assert.deepEqual(settled, [1, 2], `round ${round}`);
+    }
+  });
+
   it("clear() empties the queue and settles drained()", async () => {
     const queue = new WriteQueue();
     queue.push(new Uint8Array(4));

@@ -170,6 +170,22 @@ describe("createDenoConnector: connecting", () => {
     transport.close();
   });
 
+  it("makes remoteAddress at the first access, the same object after, and still after the close", async () => {
+    const fake = fakeDeno();
+    let reads = 0;
+    const remoteAddr = fake.conn.remoteAddr;
+    Object.defineProperty(fake.conn, "remoteAddr", {
+      get: () => (reads++, remoteAddr),
+    });
+    const transport = await createDenoConnector(fake.deno)(target);
+    assert.equal(reads, 0);
+    transport.close();
+    const address = transport.remoteAddress;
+    assert.deepEqual(address, { hostname: "192.0.2.1", port: 80 });
+    assert.equal(transport.remoteAddress, address);
+    assert.equal(reads, 1);
+  });
+
   it("starts TLS on the TCP connection with servername and the CA list, then handshakes", async () => {
     const fake = fakeDeno();
     const transport = await createDenoConnector(fake.deno)({

@@ -266,6 +266,25 @@ describe("createNodeConnector: reading", () => {
     assert.deepEqual(await transport.read(), new Uint8Array([7, 8, 9, 10, 11, 12]));
   });
 
+  it("shares its four socket listeners between connections, each finding its own transport", async () => {
+    const first = await connected();
+    const second = await connected();
+    for (const event of ["data", "end", "error", "close"]) {
+      assert.ok(first.socket.listenerCount(event) > 0, event);
+      // The very same functions on both sockets: no closures per connection.
+      assert.deepEqual(first.socket.listeners(event), second.socket.listeners(event), event);
+    }
+    const reading = [first.transport.read(), second.transport.read()];
+    second.socket.emit("data", bytes(2));
+    first.socket.emit("data", bytes(1));
+    assert.deepEqual(await reading[0], new Uint8Array([1]));
+    assert.deepEqual(await reading[1], new Uint8Array([2]));
+    second.socket.emit("end");
+    assert.equal(await second.transport.read(), null);
+    first.socket.emit("data", bytes(3));
+    assert.deepEqual(await first.transport.read(), new Uint8Array([3]));
+  });
+
   it("hands out plain Uint8Array views of the received bytes", async () => {
     const { transport, socket } = await connected();
     const reading = transport.read();

@@ -26,6 +26,7 @@ import type { Extension, NegotiatedExtension } from "../extensions/extension.ts"
 import { type AllocateFrame, type Bytes, encodeFrame, type Frame } from "../frames/frame.ts";
 import { FrameParser } from "../frames/frame_parser.ts";
 import {
+  CompactHandshakeResult,
   createHandshakeRequest,
   generateKey,
   type HandshakeRequestOptions,
@@ -850,6 +851,8 @@ export class ClientConnection extends Connection {
       this.#endpoint.failHandshake(error);
       return;
     }
+    // Kept for as long as the connection lives: headers as one string until read.
+    result = new CompactHandshakeResult(result);
     this.#handshake = result;
     // What was offered matters only to the handshake: an open connection keeps none of it.
     this.#protocols = this.#offers = NOTHING_OFFERED;

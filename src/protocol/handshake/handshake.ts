@@ -497,3 +497,113 @@ function normalizeHeaders(headers: HandshakeHeaders | undefined): [string, strin
   }
   return pairs;
 }
+
+/** The extensions of a connection that negotiated none, shared. */
+const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
+
+/** The reason phrase of nearly every 101, as one shared string. */
+const SWITCHING_PROTOCOLS = "Switching Protocols";
+
+/**
+ * A {@linkcode HandshakeResult} kept small for as long as a connection stays
+ * open: the headers are held as one string (`name:value` lines) and made into
+ * their list again on first access (then kept). A list of pairs costs about
+ * 0.6 KB more per connection, for headers most programs never read.
+ *
+ * The list it gives back equals the one it was made from: names are tokens
+ * (no `:`) and values hold no LF, as the response parser checked. `headers`
+ * is a getter: `toJSON()` gives a plain object with every field.
+ *
+ * @example Reading the headers of a compacted result
+ * ```ts
+ * import { CompactHandshakeResult } from "./handshake.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const result = new CompactHandshakeResult({
+ *   status: 101, statusText: "Switching Protocols",
+ *   headers: [["upgrade", "websocket"], ["x-note", "a: b"]],
+ *   protocol: "", extensions: [], extensionsHeader: "",
+ * });
+ * assert.deepEqual(result.headers, [["upgrade", "websocket"], ["x-note", "a: b"]]);
+ * ```
+ */
+export class CompactHandshakeResult implements HandshakeResult {
+  /** Always 101. */
+  readonly status: number;
+  /** The reason phrase. */
+  readonly statusText: string;
+  /** The subprotocol the server selected, "" when none. */
+  readonly protocol: string;
+  /** The negotiated extensions, in the order the server listed them. */
+  readonly extensions: readonly NegotiatedExtension[];
+  /** `Sec-WebSocket-Extensions` as the server sent it, "" when absent. */
+  readonly extensionsHeader: string;
+  /** The headers as `name:value` lines joined with LF, until `headers` is read. */
+  #lines: string;
+  #headers: HeaderList | null = null;
+
+  /**
+   * Compacts a result.
+   *
+   * @param result What {@linkcode validateHandshakeResponse} returned.
+   */
+  constructor(result: HandshakeResult) {
+    this.status = result.status;
+    // The phrase is a slice of the status line, which it would keep alive.
+    this.statusText = result.statusText === SWITCHING_PROTOCOLS
+      ? SWITCHING_PROTOCOLS
+      : result.statusText;
+    this.protocol = result.protocol;
+    this.extensions = result.extensions.length === 0 ? NO_EXTENSIONS : result.extensions;
+    this.extensionsHeader = result.extensionsHeader;
+    let lines = "";
+    const headers = result.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const [name, value] = headers[i]!;
+      lines += i === 0 ? name + ":" + value : "\n" + name + ":" + value;
+    }
+    // One flat string instead of a rope of the parts (and the lines they were cut from).
+    this.#lines = lines.length === 0 ? "" : flatten(lines);
+  }
+
+  /** The response headers (lower-cased names), in order, duplicates kept. */
+  get headers(): HeaderList {
+    if (this.#headers === null) {
+      const headers: [string, string][] = [];
+      if (this.#lines !== "") {
+        for (const line of this.#lines.split("\n")) {
+          const colon = line.indexOf(":");
+          headers.push([line.slice(0, colon), line.slice(colon + 1)]);
+        }
+      }
+      this.#headers = headers;
+      this.#lines = "";
+    }
+    return this.#headers;
+  }
+
+  /**
+   * The result as a plain object, `headers` included.
+   *
+   * @returns A plain {@linkcode HandshakeResult}.
+   */
+  toJSON(): HandshakeResult {
+    return {
+      status: this.status,
+      statusText: this.statusText,
+      headers: this.headers,
+      protocol: this.protocol,
+      extensions: this.extensions,
+      extensionsHeader: this.extensionsHeader,
+    };
+  }
+}
+
+/**
+ * A string copied into one flat sequence: engines keep a concatenation as a
+ * tree of its parts until it is read (indexing reads it and flattens it).
+ */
+function flatten(text: string): string {
+  void text.charCodeAt(0);
+  return text;
+}

@@ -17,7 +17,10 @@ import type {
 } from "../../../src/protocol/connection/events.ts";
 import { encodeFrame } from "../../../src/protocol/frames/frame.ts";
 import { FrameParser } from "../../../src/protocol/frames/frame_parser.ts";
-import { computeAcceptKey } from "../../../src/protocol/handshake/handshake.ts";
+import {
+  CompactHandshakeResult,
+  computeAcceptKey,
+} from "../../../src/protocol/handshake/handshake.ts";
 import { concat, splits } from "../../_util/chunking.ts";
 import { fixedRandomBytes, recordingRandomBytes, RFC_MASK } from "../../_util/fixed_random.ts";
 import {
@@ -1239,6 +1242,9 @@ describe("4.1. Client Requirements (opening handshake)", () => {
       assert.equal(open.handshake.protocol, "", split.name);
       assert.equal(client.state, "open", split.name);
       assert.equal(client.handshake, open.handshake, split.name);
+      // An open connection keeps its headers as one string until they are read.
+      assert.ok(open.handshake instanceof CompactHandshakeResult, split.name);
+      assert.deepEqual(open.handshake.headers.at(-1), ["x-extra", "1"], split.name);
       assert.equal(client.protocol, "", split.name);
       assert.equal(client.extensions, "", split.name);
       assert.deepEqual(client.dataToSend(), [], split.name);

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { HandshakeError } from "../../../src/protocol/errors.ts";
 import type { Extension, ExtensionParams } from "../../../src/protocol/extensions/extension.ts";
 import {
+  CompactHandshakeResult,
   computeAcceptKey,
   createHandshakeRequest,
   generateKey,
@@ -595,6 +596,47 @@ describe("validateHandshakeResponse (RFC 6455 §4.1 steps 1-6)", () => {
       "",
     );
     assert.notEqual(computeAcceptKey(key), SAMPLE_ACCEPT);
+  });
+});
+
+describe("CompactHandshakeResult (what an open connection keeps)", () => {
+  const response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" +
+    "Connection: Upgrade\r\nSec-WebSocket-Accept: " + SAMPLE_ACCEPT + "\r\n" +
+    "X-Note:  a: b ,c\t\r\nX-Empty:\r\nSet-Cookie: s=1\r\nset-cookie: t=2\r\n\r\n";
+
+  it("gives back the same headers, statusText and negotiation, and the same list on every read", () => {
+    const result = validateHandshakeResponse(head(response), {
+      key: SAMPLE_KEY,
+      protocols: [],
+      extensions: [],
+    });
+    const compact = new CompactHandshakeResult(result);
+    assert.equal(compact.status, 101);
+    assert.equal(compact.statusText, "Switching Protocols");
+    assert.equal(compact.protocol, "");
+    assert.equal(compact.extensionsHeader, "");
+    assert.deepEqual(compact.extensions, []);
+    assert.deepEqual(compact.headers, result.headers);
+    assert.deepEqual(compact.headers.at(-3), ["x-empty", ""]);
+    assert.deepEqual(compact.headers[3], ["x-note", "a: b ,c"]);
+    assert.equal(compact.headers, compact.headers);
+    assert.deepEqual(JSON.parse(JSON.stringify(compact)), JSON.parse(JSON.stringify(result)));
+  });
+
+  it("keeps no list until the headers are read (one string instead)", () => {
+    const result = validateHandshakeResponse(head(response), {
+      key: SAMPLE_KEY,
+      protocols: [],
+      extensions: [],
+    });
+    const compact = new CompactHandshakeResult(result);
+    // The list is built by the getter, so it is a new array, not the parser's.
+    assert.notEqual(compact.headers, result.headers);
+    const empty = new CompactHandshakeResult({ ...result, headers: [] });
+    assert.deepEqual(empty.headers, []);
+    // Connections without extensions share one frozen empty list.
+    assert.equal(compact.extensions, empty.extensions);
+    assert.ok(Object.isFrozen(compact.extensions));
   });
 });
 

@@ -6,6 +6,8 @@
  * - {@linkcode WriteQueue} holds bytes the runtime has not taken yet (Deno
  *   and Bun write with calls that may take only part of a buffer), and copies
  *   several small chunks into one write.
+ * - {@linkcode LazyClosed} is a transport's `closed` promise, made only when
+ *   someone asks for it.
  *
  * @module
  */
@@ -296,4 +298,28 @@ export function checkSize(
 /** The message of an error, or the thrown value as a string. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A transport's `closed` promise, made at the first access: an open
+ * connection that nobody waits on holds no promise for it.
+ */
+export class LazyClosed {
+  #promise: Promise<void> | null = null;
+  #settled = false;
+  #resolve: (() => void) | null = null;
+
+  /** Resolves once {@linkcode LazyClosed.settle} is called (at once if it was). */
+  get promise(): Promise<void> {
+    return this.#promise ??= this.#settled
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** The connection is released: {@linkcode LazyClosed.promise} resolves, now or when first taken. */
+  settle(): void {
+    this.#settled = true;
+    this.#resolve?.();
+    this.#resolve = null;
+  }
 }

@@ -21,7 +21,7 @@
  */
 
 import { TransportError } from "./types.ts";
-import { checkSize, messageOf, ReadQueue, WriteQueue } from "./_util.ts";
+import { checkSize, LazyClosed, messageOf, ReadQueue, WriteQueue } from "./_util.ts";
 import type {
   Bytes,
   ConnectOptions,
@@ -292,9 +292,7 @@ class SocketFlow {
 
 class BunTransport implements Transport {
   readonly tls: boolean;
-  #closed: Promise<void> | null = null;
-  #closedSettled = false;
-  #resolveClosed: (() => void) | null = null;
+  #closed = new LazyClosed();
   readonly opened: Promise<void>;
   readonly handler: BunSocketHandler;
   #socket: BunSocketLike | null = null;
@@ -378,21 +376,9 @@ class BunTransport implements Transport {
     };
   }
 
-  /**
-   * Settles once the connection is released. Made at the first access: an
-   * open connection that nobody waits on holds no promise for it.
-   */
+  /** Settles once the connection is released (made at the first access). */
   get closed(): Promise<void> {
-    return this.#closed ??= this.#closedSettled
-      ? Promise.resolve()
-      : new Promise((resolve) => (this.#resolveClosed = resolve));
-  }
-
-  /** The connection is released: `closed` settles (now, or when first taken). */
-  #settleClosed(): void {
-    this.#closedSettled = true;
-    this.#resolveClosed?.();
-    this.#resolveClosed = null;
+    return this.#closed.promise;
   }
 
   get bufferedAmount(): number {
@@ -558,7 +544,7 @@ class BunTransport implements Transport {
     this.#released = true;
     this.#outgoing.clear();
     this.#incoming.end();
-    this.#settleClosed();
+    this.#closed.settle();
   }
 }
 

@@ -21,7 +21,7 @@
  */
 
 import { TransportError } from "./types.ts";
-import { checkSize, messageOf, WriteQueue } from "./_util.ts";
+import { checkSize, LazyClosed, messageOf, WriteQueue } from "./_util.ts";
 import type {
   Bytes,
   ConnectOptions,
@@ -377,9 +377,7 @@ class DenoTransport implements Transport {
   readonly tls: boolean;
   #settings: DenoTransportSettings;
   #remoteAddress: TransportAddress | null | undefined;
-  #closed: Promise<void> | null = null;
-  #closedSettled = false;
-  #resolveClosed: (() => void) | null = null;
+  #closed = new LazyClosed();
   #conn: DenoConnLike;
   #writeHighWaterMark: number;
   #readSize: number;
@@ -418,21 +416,9 @@ class DenoTransport implements Transport {
     return this.#remoteAddress;
   }
 
-  /**
-   * Settles once the connection is released. Made at the first access: an
-   * open connection that nobody waits on holds no promise for it.
-   */
+  /** Settles once the connection is released (made at the first access). */
   get closed(): Promise<void> {
-    return this.#closed ??= this.#closedSettled
-      ? Promise.resolve()
-      : new Promise((resolve) => (this.#resolveClosed = resolve));
-  }
-
-  /** The connection is released: `closed` settles (now, or when first taken). */
-  #settleClosed(): void {
-    this.#closedSettled = true;
-    this.#resolveClosed?.();
-    this.#resolveClosed = null;
+    return this.#closed.promise;
   }
 
   get bufferedAmount(): number {
@@ -640,7 +626,7 @@ class DenoTransport implements Transport {
   }
 
   #settle(): void {
-    if (this.#released && this.#inFlight === 0) this.#settleClosed();
+    if (this.#released && this.#inFlight === 0) this.#closed.settle();
   }
 }
 

@@ -21,7 +21,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { TransportError } from "./types.ts";
-import { checkSize, messageOf, ReadQueue } from "./_util.ts";
+import { checkSize, LazyClosed, messageOf, ReadQueue } from "./_util.ts";
 import type {
   Bytes,
   ConnectOptions,
@@ -288,9 +288,7 @@ type OwnedSocket = NodeSocketLike & { [TRANSPORT]?: NodeTransport | undefined };
 class NodeTransport implements Transport {
   readonly tls: boolean;
   readonly remoteAddress: TransportAddress | null;
-  #closed: Promise<void> | null = null;
-  #closedSettled = false;
-  #resolveClosed: (() => void) | null = null;
+  #closed = new LazyClosed();
   #socket: NodeSocketLike;
   #incoming: ReadQueue;
   #writeHighWaterMark: number;
@@ -353,24 +351,12 @@ class NodeTransport implements Transport {
     transport.#released = true;
     transport.#incoming.end();
     transport.#notifyDrained();
-    transport.#settleClosed();
+    transport.#closed.settle();
   }
 
-  /**
-   * Settles once the connection is released. Made at the first access: an
-   * open connection that nobody waits on holds no promise for it.
-   */
+  /** Settles once the connection is released (made at the first access). */
   get closed(): Promise<void> {
-    return this.#closed ??= this.#closedSettled
-      ? Promise.resolve()
-      : new Promise((resolve) => (this.#resolveClosed = resolve));
-  }
-
-  /** The connection is released: `closed` settles (now, or when first taken). */
-  #settleClosed(): void {
-    this.#closedSettled = true;
-    this.#resolveClosed?.();
-    this.#resolveClosed = null;
+    return this.#closed.promise;
   }
 
   /** `tls.connect({ socket })` over this socket (TCP, or TLS: TLS inside TLS works on Node). */

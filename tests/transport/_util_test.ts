@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   checkSize,
   COALESCE_LIMIT,
+  LazyClosed,
   messageOf,
   ReadQueue,
   WriteQueue,
@@ -307,5 +308,30 @@ describe("checkSize and messageOf", () => {
   it("describes errors and other thrown values", () => {
     assert.equal(messageOf(new Error("boom")), "boom");
     assert.equal(messageOf("plain"), "plain");
+  });
+});
+
+describe("LazyClosed", () => {
+  it("resolves a promise taken before settle() once settle() is called", async () => {
+    const closed = new LazyClosed();
+    const promise = closed.promise;
+    assert.equal(closed.promise, promise, "the same promise on every access");
+    let done = false;
+    promise.then(() => (done = true));
+    await tick();
+    assert.equal(done, false, "not settled yet");
+    closed.settle();
+    await promise;
+    assert.equal(done, true);
+  });
+
+  it("gives a resolved promise when first taken after settle()", async () => {
+    const closed = new LazyClosed();
+    closed.settle();
+    closed.settle(); // idempotent
+    let done = false;
+    closed.promise.then(() => (done = true));
+    await tick();
+    assert.equal(done, true);
   });
 });

@@ -638,14 +638,7 @@ export class WebSocket extends EventTarget {
    * stopping the connection.
    */
   #dispatchToHandler(handler: NonNullable<WebSocketEventHandler>, data: unknown): void {
-    const event = new DirectMessageEvent(data, this.#origin, this);
-    try {
-      handler.call(this, event as unknown as Event);
-    } catch (error) {
-      reportListenerError(error);
-    } finally {
-      event.finish();
-    }
+    this.#callHandler(handler, new DirectMessageEvent(data, this.#origin, this));
   }
 
   /**
@@ -664,7 +657,10 @@ export class WebSocket extends EventTarget {
    * (`this` is the socket, the event is at its target), and reports what it
    * throws as the dispatch does.
    */
-  #callHandler(handler: NonNullable<WebSocketEventHandler>, event: DirectEvent): void {
+  #callHandler(
+    handler: NonNullable<WebSocketEventHandler>,
+    event: DirectEvent | DirectMessageEvent,
+  ): void {
     try {
       handler.call(this, event as unknown as Event);
     } catch (error) {

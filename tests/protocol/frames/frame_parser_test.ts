@@ -442,6 +442,20 @@ describe("FrameParser: the allocate option (gathering without zeroing)", () => {
   });
 });
 
+/** Frames refused for their length: over `maxFrameSize`, and a 16-bit length that fits in 7 bits. */
+const LENGTH_REFUSALS: [Uint8Array, FrameParserOptions, string][] = [
+  [
+    new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
+    { maxFrameSize: 4, expectMask: false },
+    "FRAME_TOO_BIG",
+  ],
+  [
+    new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
+    { maxFrameSize: 64, expectMask: false },
+    "NON_MINIMAL_LENGTH",
+  ],
+];
+
 describe("FrameParser: frames that lie in one chunk (the one-step path)", () => {
   const text = (s: string) => new TextEncoder().encode(s);
 
@@ -471,16 +485,7 @@ describe("FrameParser: frames that lie in one chunk (the one-step path)", () => 
 
   it("refuses in one chunk what it refuses byte by byte: a frame over maxFrameSize, a non-minimal 16-bit length, a header check", () => {
     const cases: [Uint8Array, FrameParserOptions, string][] = [
-      [
-        new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
-        { maxFrameSize: 4, expectMask: false },
-        "FRAME_TOO_BIG",
-      ],
-      [
-        new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
-        { maxFrameSize: 64, expectMask: false },
-        "NON_MINIMAL_LENGTH",
-      ],
+      ...LENGTH_REFUSALS,
       [
         new Uint8Array([0x82, 0x01, 0x00]),
         { maxFrameSize: 64, expectMask: true },
@@ -562,16 +567,7 @@ describe("FrameParser: whole messages without a Frame (nextWholeMessage)", () =>
   it("refuses what next() refuses (limit, non-minimal length, header check) and reads nothing in the middle of a frame", () => {
     for (
       const [wire, options, code] of [
-        [
-          new Uint8Array([0x82, 0x05, 1, 2, 3, 4, 5]),
-          { maxFrameSize: 4, expectMask: false },
-          "FRAME_TOO_BIG",
-        ],
-        [
-          new Uint8Array([0x82, 0x7e, 0, 5, 1, 2, 3, 4, 5]),
-          { maxFrameSize: 64, expectMask: false },
-          "NON_MINIMAL_LENGTH",
-        ],
+        ...LENGTH_REFUSALS,
         [new Uint8Array([0x81, 0x01, 0x41]), {
           maxFrameSize: 64,
           expectMask: false,
